@@ -1,0 +1,88 @@
+"""Pure helpers that turn records into prompt text and model text back into records. No model, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+
+from sdsd_dspy.types import Principle, Turn
+
+STOP_MARKER = "[DONE]"
+_ROLE_PREFIX = re.compile(r"^\s*(?:\*\*)?(user|assistant|ai|human)(?:\*\*)?\s*:\s*", re.IGNORECASE)
+_FIELD_MARKER = re.compile(r"\[\[\s*##\s*\w+\s*##\s*\]\]")
+
+
+def record_id(seed: int, index: int) -> str:
+    """A stable id for record ``index`` of a run seeded with ``seed``.
+
+    >>> record_id(0, 0) == record_id(0, 0) != record_id(0, 1)
+    True
+    """
+    return hashlib.sha256(f"sdsd:{seed}:{index}".encode()).hexdigest()[:16]
+
+
+def format_principles(principles: Iterable[Principle]) -> str:
+    """One principle a line, with its id, as the model sees them."""
+    return "\n".join(f"- [{p.id}] {p.text}" for p in principles)
+
+
+def format_transcript(turns: Sequence[Turn]) -> str:
+    """The dialogue as the model reads it: ``User: ...`` / ``Assistant: ...`` blocks."""
+    if not turns:
+        return "(the conversation has not started)"
+    return "\n\n".join(f"{t.role.capitalize()}: {t.content}" for t in turns)
+
+
+def clean_turn(text: str) -> str:
+    """Strip what small models wrap around a turn: a role prefix, stray field markers, surrounding quotes."""
+    text = _FIELD_MARKER.sub("", text or "").strip()
+    text = _ROLE_PREFIX.sub("", text, count=1).strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text
+
+
+def split_stop_marker(text: str) -> tuple[str, bool]:
+    """Split a user-simulator message into (message, done). The marker may end a message or stand alone.
+
+    >>> split_stop_marker("Thanks, that helps! [DONE]")
+    ('Thanks, that helps!', True)
+    >>> split_stop_marker("Tell me more.")
+    ('Tell me more.', False)
+    """
+    cleaned = clean_turn(text)
+    if STOP_MARKER.lower() in cleaned.lower():
+        idx = cleaned.lower().index(STOP_MARKER.lower())
+        return cleaned[:idx].strip(), True
+    return cleaned, False
+
+
+def to_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
+    """Chat-format messages (what TRL and ``datasets`` expect)."""
+    return [{"role": t.role, "content": t.content} for t in turns]
+
+
+def assistant_indices(turns: Sequence[Turn]) -> list[int]:
+    return [i for i, t in enumerate(turns) if t.role == "assistant"]
+
+
+def normalize_name(name: str) -> str:
+    """Lower-case, punctuation-free form of a topic name, for deduplication."""
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    stop = {"and", "the", "of", "a", "an", "for", "in", "to", "&"}
+    return " ".join(w.rstrip("s") if len(w) > 3 else w for w in words if w not in stop)
+
+
+def is_near_duplicate(name: str, existing: Iterable[str], threshold: float = 0.6) -> bool:
+    """True when ``name`` equals an existing name after normalization, or shares most of its words (Jaccard)."""
+    words = set(normalize_name(name).split())
+    if not words:
+        return True
+    for other in existing:
+        other_words = set(normalize_name(other).split())
+        if not other_words:
+            continue
+        if words == other_words or len(words & other_words) / len(words | other_words) >= threshold:
+            return True
+    return False

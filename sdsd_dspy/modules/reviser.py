@@ -1,0 +1,28 @@
+"""Step 4b of SDSD-R: rewrite the violating turn following the critique."""
+
+from __future__ import annotations
+
+import dspy
+
+from sdsd_dspy.formatting import clean_turn, format_principles, format_transcript
+from sdsd_dspy.lm.ledger import stage
+from sdsd_dspy.modules.errors import GenerationError
+from sdsd_dspy.signatures import seeded
+from sdsd_dspy.types import Principle, Turn
+
+
+class Reviser(dspy.Module):
+    """(context, reply, critique, principles) → revised reply."""
+
+    def __init__(self):
+        super().__init__()
+        self.revise = dspy.Predict(seeded("revise_reply"))
+
+    def forward(self, principles: list[Principle], context: list[Turn], reply: str, critique: str) -> dspy.Prediction:
+        with stage("revise"):
+            out = self.revise(principles=format_principles(principles), conversation=format_transcript(context),
+                              reply=reply, critique=critique)
+        text = clean_turn(out.revision or "")
+        if not text:
+            raise GenerationError("revise", "the model wrote an empty revision")
+        return dspy.Prediction(revision=text)

@@ -1,0 +1,57 @@
+"""Step 2 of SDSD: the same model plays user and assistant until the user is done or ``max_turns`` is reached."""
+
+from __future__ import annotations
+
+import dspy
+
+from sdsd_dspy.formatting import clean_turn, format_transcript, split_stop_marker
+from sdsd_dspy.lm.ledger import stage
+from sdsd_dspy.modules.errors import GenerationError
+from sdsd_dspy.signatures import seeded
+from sdsd_dspy.types import Plan, Turn
+
+
+class SelfChat(dspy.Module):
+    """Plan → dialogue. The plan is the user simulator's system context; the assistant sees only the dialogue.
+
+    ``max_turns`` counts assistant replies. The user simulator ends the chat by writing the stop marker
+    (``[DONE]``); a chat that reaches ``max_turns`` is marked truncated. A user message that repeats the previous
+    one (small models loop) also ends the chat, with ``stop_reason="repetition"``.
+
+    Example:
+        >>> chat = SelfChat(max_turns=3)(plan=plan)          # doctest: +SKIP
+        >>> chat.turns[-1].role, chat.truncated, chat.stop_reason
+        ('assistant', True, 'max_turns')
+    """
+
+    def __init__(self, max_turns: int = 3):
+        super().__init__()
+        if max_turns < 1:
+            raise ValueError("max_turns must be at least 1")
+        self.max_turns = max_turns
+        self.user = dspy.Predict(seeded("simulate_user"))
+        self.assistant = dspy.Predict(seeded("assistant_reply"))
+
+    def forward(self, plan: Plan) -> dspy.Prediction:
+        turns = [Turn(role="user", content=plan.opening_message)]
+        stop_reason = "max_turns"
+        for turn in range(self.max_turns):
+            with stage("self_chat"):
+                reply = clean_turn(self.assistant(conversation=format_transcript(turns)).reply or "")
+            if not reply:
+                raise GenerationError("self_chat", f"empty assistant reply at turn {len(turns)}")
+            turns.append(Turn(role="assistant", content=reply))
+            if turn == self.max_turns - 1:
+                break
+            with stage("self_chat"):
+                raw = self.user(plan=plan.as_text(), conversation=format_transcript(turns)).message or ""
+            message, done = split_stop_marker(raw)
+            if done or not message:
+                stop_reason = "done"
+                break
+            previous = [t.content for t in turns if t.role == "user"]
+            if message in previous:
+                stop_reason = "repetition"
+                break
+            turns.append(Turn(role="user", content=message))
+        return dspy.Prediction(turns=turns, truncated=stop_reason == "max_turns", stop_reason=stop_reason)

@@ -1,0 +1,1 @@
+"""Running the program over many samples: sampling, record conversion, the append-only store, export, manifest."""

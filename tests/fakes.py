@@ -1,0 +1,77 @@
+"""A scripted engine for unit tests: recorded responses per signature, served through DSPy's engine interface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dspy
+from dspy.lm15 import Message, Response, TextPart, Usage, response_to_events
+
+from sdsd_dspy.lm.llama_engine import request_messages
+from sdsd_dspy.signatures import seed_instructions
+
+
+def chat_format(fields: dict[str, Any]) -> str:
+    """What a well-behaved model answers under DSPy's ChatAdapter."""
+    parts = [f"[[ ## {k} ## ]]\n{v if isinstance(v, str) else __import__('json').dumps(v)}" for k, v in fields.items()]
+    return "\n\n".join(parts + ["[[ ## completed ## ]]"])
+
+
+class ScriptedEngine:
+    """Serves ``scripts[signature_name]`` in order; a dict is formatted as ChatAdapter fields, a str sent raw.
+
+    A list that runs out repeats its last answer. ``calls`` records (signature_name, messages) of every call.
+    """
+
+    def __init__(self, scripts: dict[str, list[Any]], usage: tuple[int, int] = (100, 20)):
+        self.scripts = {k: list(v) for k, v in scripts.items()}
+        self.calls: list[tuple[str, list[dict]]] = []
+        self.usage = usage
+
+    def _route(self, system: str) -> str:
+        for name in self.scripts:
+            if seed_instructions(name)[:80] in system:
+                return name
+        raise AssertionError(f"no script for system prompt: {system[:200]!r}")
+
+    def complete(self, request):
+        messages = request_messages(request)
+        name = self._route(messages[0]["content"])
+        self.calls.append((name, messages))
+        queue = self.scripts[name]
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(answer, Exception):
+            raise answer
+        text = answer if isinstance(answer, str) else chat_format(answer)
+        return Response(id=None, model=request.model, message=Message.assistant((TextPart(text),)),
+                        finish_reason="stop", usage=Usage(input_tokens=self.usage[0], output_tokens=self.usage[1]))
+
+    def stream(self, request):
+        return response_to_events(self.complete(request))
+
+    def close(self):
+        pass
+
+
+def scripted_lm(scripts: dict[str, list[Any]]) -> tuple[dspy.LM, ScriptedEngine]:
+    engine = ScriptedEngine(scripts)
+    return dspy.LM("scripted/test-model", engine=engine, cache=False, num_retries=0), engine
+
+
+PLAN = {"persona": "A home baker", "steps": ["ask about bread", "ask about sourdough"],
+        "opening_message": "How do I bake bread?"}
+
+
+def clean_run_scripts(**overrides: list[Any]) -> dict[str, list[Any]]:
+    """Scripts for one record whose self-chat ends on [DONE] after two replies and has no violation."""
+    scripts: dict[str, list[Any]] = {
+        "plan_conversation": [PLAN],
+        "assistant_reply": [{"reply": "Mix flour, water, yeast and salt, knead, proof, bake."},
+                            {"reply": "Sourdough uses a starter instead of yeast."}],
+        "simulate_user": [{"message": "What about sourdough?"}, {"message": "[DONE]"}],
+        "judge_reply": [{"explanation": "The reply is fine.", "violated": False}],
+        "critique_reply": [{"critique": "The reply states an invented fact."}],
+        "revise_reply": [{"revision": "I am not sure; please check a reliable recipe source."}],
+    }
+    scripts.update(overrides)
+    return scripts

@@ -1,0 +1,143 @@
+import dspy
+import pytest
+
+from sdsd_dspy.modules import Critic, Planner, Reviser, SelfChat, ViolationDetector
+from sdsd_dspy.modules.errors import GenerationError
+from sdsd_dspy.program import SDSDProgram, first_violation
+from sdsd_dspy.taskdata import TaskData
+from sdsd_dspy.types import Goal, Plan, Topic, Turn, Verdict
+from tests.fakes import PLAN, clean_run_scripts, scripted_lm
+
+TASK = TaskData.load()
+P1, P2 = TASK.principle("honesty.no_fabrication"), TASK.principle("harm.weapons")
+GOAL = Goal(id="g", kind="benign", text="The user asks for ordinary help.")
+PLAN_OBJ = Plan(**PLAN)
+
+
+def test_planner_builds_a_typed_plan():
+    lm, engine = scripted_lm({"plan_conversation": [{**PLAN, "opening_message": "User: How do I bake bread?"}]})
+    with dspy.context(lm=lm):
+        plan = Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL).plan
+    assert plan.opening_message == "How do I bake bread?"
+    assert plan.steps == PLAN["steps"]
+    prompt = engine.calls[0][1][-1]["content"]
+    assert "[honesty.no_fabrication]" in prompt and "Bread" in prompt
+
+
+def test_planner_rejects_an_empty_opening():
+    lm, _ = scripted_lm({"plan_conversation": [{**PLAN, "opening_message": "  "}]})
+    with dspy.context(lm=lm), pytest.raises(GenerationError, match="plan"):
+        Planner()(topic=Topic(domain="a", subarea="b"), principles=[P1], goal=GOAL)
+
+
+def test_self_chat_stops_on_the_marker():
+    lm, engine = scripted_lm(clean_run_scripts())
+    with dspy.context(lm=lm):
+        chat = SelfChat(max_turns=5)(plan=PLAN_OBJ)
+    assert [t.role for t in chat.turns] == ["user", "assistant", "user", "assistant"]
+    assert not chat.truncated and chat.stop_reason == "done"
+    # the user simulator sees the plan; the assistant never does
+    user_prompts = [m for name, m in engine.calls if name == "simulate_user"]
+    asst_prompts = [m for name, m in engine.calls if name == "assistant_reply"]
+    assert "A home baker" in user_prompts[0][-1]["content"]
+    assert all("A home baker" not in m[-1]["content"] for m in asst_prompts)
+
+
+def test_self_chat_truncates_at_max_turns():
+    lm, _ = scripted_lm(clean_run_scripts(simulate_user=[{"message": "more?"}, {"message": "and more?"}]))
+    with dspy.context(lm=lm):
+        chat = SelfChat(max_turns=2)(plan=PLAN_OBJ)
+    assert chat.truncated and chat.stop_reason == "max_turns"
+    assert sum(t.role == "assistant" for t in chat.turns) == 2 and chat.turns[-1].role == "assistant"
+
+
+def test_self_chat_stops_a_repeating_user():
+    lm, _ = scripted_lm(clean_run_scripts(simulate_user=[{"message": "How do I bake bread?"}]))
+    with dspy.context(lm=lm):
+        chat = SelfChat(max_turns=4)(plan=PLAN_OBJ)
+    assert chat.stop_reason == "repetition" and not chat.truncated and len(chat.turns) == 2
+
+
+def test_self_chat_rejects_empty_reply_and_bad_max_turns():
+    lm, _ = scripted_lm(clean_run_scripts(assistant_reply=[{"reply": ""}]))
+    with dspy.context(lm=lm), pytest.raises(GenerationError, match="empty assistant reply"):
+        SelfChat(max_turns=2)(plan=PLAN_OBJ)
+    with pytest.raises(ValueError):
+        SelfChat(max_turns=0)
+
+
+DIALOGUE = [Turn(role="user", content="q1"), Turn(role="assistant", content="a1"),
+            Turn(role="user", content="q2"), Turn(role="assistant", content="a2")]
+
+
+def test_detector_judges_every_turn_and_principle():
+    answers = [{"explanation": "ok", "violated": False}, {"explanation": "bad", "violated": "true"},
+               {"explanation": "ok", "violated": "no"}, {"explanation": "ok", "violated": False}]
+    lm, engine = scripted_lm({"judge_reply": answers})
+    with dspy.context(lm=lm):
+        verdicts = ViolationDetector()(turns=DIALOGUE, principles=[P1, P2]).verdicts
+    assert [(v.turn_index, v.principle_id, v.violated) for v in verdicts] == [
+        (1, P1.id, False), (1, P2.id, True), (3, P1.id, False), (3, P2.id, False)]
+    # the judged reply is passed apart from the turns before it
+    assert "a1" in engine.calls[0][1][-1]["content"] and "q2" not in engine.calls[0][1][-1]["content"]
+    assert first_violation(verdicts) == 1
+
+
+def test_detector_final_only():
+    lm, engine = scripted_lm({"judge_reply": [{"explanation": "ok", "violated": False}]})
+    with dspy.context(lm=lm):
+        verdicts = ViolationDetector(turns="final")(turns=DIALOGUE, principles=[P1]).verdicts
+    assert [v.turn_index for v in verdicts] == [3] and len(engine.calls) == 1
+    with pytest.raises(ValueError):
+        ViolationDetector(turns="some")
+
+
+def test_detector_raises_on_garbage_output():
+    lm, _ = scripted_lm({"judge_reply": ["I cannot answer in that format, sorry."]})
+    with dspy.context(lm=lm), pytest.raises(Exception, match="(?i)parse|adapter|field"):
+        ViolationDetector()(turns=DIALOGUE[:2], principles=[P1])
+
+
+def test_critic_and_reviser():
+    lm, _ = scripted_lm(clean_run_scripts())
+    with dspy.context(lm=lm):
+        critique = Critic()(principles=[P1], context=DIALOGUE[:1], reply="a1").critique
+        revision = Reviser()(principles=[P1], context=DIALOGUE[:1], reply="a1", critique=critique).revision
+    assert critique.startswith("The reply") and revision.startswith("I am not sure")
+    lm, _ = scripted_lm(clean_run_scripts(revise_reply=[{"revision": ""}]))
+    with dspy.context(lm=lm), pytest.raises(GenerationError, match="revise"):
+        Reviser()(principles=[P1], context=[], reply="a", critique="c")
+
+
+def _sample():
+    from sdsd_dspy.pipeline.sampling import make_sample
+    return make_sample(TASK, seed=0, index=0, principles_per_dialogue=2)
+
+
+def test_program_without_violation_makes_no_revision():
+    lm, engine = scripted_lm(clean_run_scripts())
+    with dspy.context(lm=lm):
+        out = SDSDProgram(max_turns=3)(sample=_sample())
+    assert out.violation_turn is None and out.critique is None and out.revision is None
+    assert len(out.verdicts) == 4  # 2 assistant turns x 2 principles
+    assert not any(name in ("critique_reply", "revise_reply") for name, _ in engine.calls)
+
+
+def test_program_revises_the_earliest_violation_and_retries_a_failed_revision():
+    judge = [{"explanation": "ok", "violated": False}, {"explanation": "made up", "violated": True},
+             {"explanation": "ok", "violated": False}, {"explanation": "ok", "violated": False},
+             {"explanation": "still made up", "violated": True},   # recheck of revision 1 fails
+             {"explanation": "fixed", "violated": False}]           # recheck of revision 2 passes
+    lm, _ = scripted_lm(clean_run_scripts(judge_reply=judge, revise_reply=[{"revision": "v1"}, {"revision": "v2"}]))
+    sample = _sample()
+    with dspy.context(lm=lm):
+        out = SDSDProgram(max_turns=3, max_revisions=2)(sample=sample)
+    assert out.violation_turn == 1
+    assert out.critique.principle_ids == [sample.principles[1].id]
+    assert out.revision.text == "v2" and out.revision.attempt == 2 and out.revision.passes
+
+
+def test_first_violation_empty():
+    assert first_violation([]) is None
+    assert first_violation([Verdict(principle_id="a.b", turn_index=3, violated=True),
+                            Verdict(principle_id="a.b", turn_index=1, violated=True)]) == 1
