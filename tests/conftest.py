@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
-import dspy
-import pytest
+# DSPy reads its cache folder at import: point it at a throwaway folder before anything imports dspy.
+os.environ["DSPY_CACHEDIR"] = tempfile.mkdtemp(prefix="sdsd-test-dspy-")
+
+import dspy  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("DSPY_CACHEDIR", str(tmp_path / "dspy-cache"))
+def _isolated():
     with dspy.context(lm=None, adapter=None):
         yield
 

@@ -7,14 +7,22 @@ from pathlib import Path
 import datasets
 
 from sdsd_dspy.pipeline.store import DIALOGUES, PREFERENCES, read_jsonl
-from sdsd_dspy.types import DialogueRecord, PreferenceRecord
 
 
-def _split(path: Path, model: type) -> datasets.Dataset:
+_STR = datasets.Value("string")
+_MESSAGES = [{"role": _STR, "content": _STR}]
+# Fixed so that an empty split (no violation yet) still has TRL's columns and types.
+PREFERENCE_FEATURES = datasets.Features({
+    "id": _STR, "dialogue_id": _STR, "prompt": _MESSAGES, "chosen": _MESSAGES, "rejected": _MESSAGES,
+    "critique": _STR, "violated_principles": [_STR], "domain": _STR, "subarea": _STR, "goal": _STR, "model": _STR,
+})
+
+
+def _split(path: Path, features: datasets.Features | None = None) -> datasets.Dataset:
     rows = read_jsonl(path)
-    if rows:
-        return datasets.Dataset.from_list(rows)
-    return datasets.Dataset.from_dict({name: [] for name in model.model_fields})
+    if features is not None and not rows:
+        return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
+    return datasets.Dataset.from_list(rows, features=features)
 
 
 def export_run(folder: Path, formats: tuple[str, ...] = ("parquet",)) -> datasets.DatasetDict:
@@ -25,10 +33,12 @@ def export_run(folder: Path, formats: tuple[str, ...] = ("parquet",)) -> dataset
     folder = Path(folder)
     datasets.disable_progress_bars()  # library code draws nothing; the CLI shows its own progress
     ds = datasets.DatasetDict({
-        "dialogues": _split(folder / DIALOGUES, DialogueRecord),
-        "preferences": _split(folder / PREFERENCES, PreferenceRecord),
+        "dialogues": _split(folder / DIALOGUES),
+        "preferences": _split(folder / PREFERENCES, PREFERENCE_FEATURES),
     })
-    ds.save_to_disk(str(folder / "dataset"))
+    # One shard per split: datasets writes no shard for an empty split and then cannot load it back.
+    empty = {name: 1 for name, split in ds.items() if len(split) == 0}
+    ds.save_to_disk(str(folder / "dataset"), num_shards=empty or None)
     if "parquet" in formats:
         for name, split in ds.items():
             split.to_parquet(str(folder / f"{name}.parquet"))
