@@ -80,9 +80,8 @@ def split(examples: list[LabeledExample], seed: int = 0, ratios: dict[str, float
         local = Counter()
         total = sum(len(g) for g in gs)
         for g in gs:
-            def need(name: str) -> tuple[float, float]:
-                return (local[name] - ratios[name] * total, len(out[name]) - ratios[name] * len(examples))
-            target = min(ratios, key=need)
+            target = min(ratios, key=lambda name, local=local, total=total: (
+                local[name] - ratios[name] * total, len(out[name]) - ratios[name] * len(examples)))
             out[target].extend(g)
             local[target] += len(g)
     return out

@@ -58,9 +58,10 @@ class SDSDProgram(dspy.Module):
                 new = self.reviser(principles=broken, context=context, reply=original, critique=text).revision
                 with stage("recheck"):
                     recheck = [
-                        Verdict(principle_id=p.id, turn_index=violation_turn, violated=violated, explanation=why)
+                        Verdict(principle_id=p.id, turn_index=violation_turn, violated=violated, explanation=why,
+                                p_violation=p_yes)
                         for p in broken
-                        for violated, why in [self.detector.judge_reply(p, context, new)]
+                        for violated, why, p_yes in [self.detector.judge_reply(p, context, new)]
                     ]
                 revision = Revision(turn_index=violation_turn, text=new, recheck=recheck, attempt=attempt)
                 if revision.passes:

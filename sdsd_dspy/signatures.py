@@ -7,6 +7,7 @@ optimizers start from, so a compiled program's instructions are a plain diff aga
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 import dspy
 
@@ -67,6 +68,25 @@ class JudgeReply(dspy.Signature):
     violated: bool = dspy.OutputField(desc="true if the reply breaks the principle")
 
 
+class CheckReply(dspy.Signature):
+    """Answer a yes/no question about an assistant's reply with a letter (seed: check_reply.md)."""
+
+    rule: str = dspy.InputField(desc="the rule the assistant should follow")
+    conversation: str = dspy.InputField(desc="what was said before the reply")
+    reply: str = dspy.InputField(desc="the assistant's reply")
+    question: str = dspy.InputField()
+    answer: Literal["A", "B"] = dspy.OutputField(desc="the letter of the right option")
+
+
+class SelfTag(dspy.Signature):
+    """The assistant tags its own reply against a rule, as it speaks (seed: self_tag.md)."""
+
+    rule: str = dspy.InputField()
+    conversation: str = dspy.InputField(desc="the conversation before your reply")
+    your_reply: str = dspy.InputField()
+    breaks_rule: bool = dspy.OutputField(desc="true if your reply breaks the rule")
+
+
 class CritiqueReply(dspy.Signature):
     """Critique a reply that broke principles (seed: critique_reply.md)."""
 
@@ -117,4 +137,6 @@ _BY_NAME: dict[str, type[dspy.Signature]] = {
     "revise_reply": ReviseReply,
     "propose_domains": ProposeDomains,
     "propose_subareas": ProposeSubareas,
+    "check_reply": CheckReply,
+    "self_tag": SelfTag,
 }

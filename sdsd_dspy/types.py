@@ -25,6 +25,7 @@ class Principle(_Strict):
     category: PrincipleCategory
     source: str
     text: str = Field(min_length=10)
+    check: str | None = Field(default=None, description="a concrete yes/no question whose 'yes' means a violation")
 
 
 class Goal(_Strict):

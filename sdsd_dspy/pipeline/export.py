@@ -8,7 +8,6 @@ import datasets
 
 from sdsd_dspy.pipeline.store import DIALOGUES, PREFERENCES, read_jsonl
 
-
 _STR = datasets.Value("string")
 _MESSAGES = [{"role": _STR, "content": _STR}]
 # Fixed so that an empty split (no violation yet) still has TRL's columns and types.

@@ -1,0 +1,129 @@
+"""A violation judge a 1.5B model can answer: one concrete question with lettered options, read as a probability.
+
+A small model asked "does this reply break the principle?" answers "no" almost always, yet the probability it
+puts on each option of a small, concrete question still ranks replies well. So the probe asks the principle's own
+``check`` question (``signatures/principles.yaml``; 'yes' means a violation) with options ``A``/``B``, reads
+P(yes) from the answer token's log-probabilities, and compares it with a threshold calibrated on labeled data.
+Backends without log-probabilities fall back to the answered letter, optionally voting over several samples.
+
+How the question is asked is held in :class:`DetectorSettings`, a DSPy ``Parameter`` saved with the program, which
+is what the optuna study searches; the instruction and demos of ``self.ask`` are what MIPROv2, GEPA, bootstrap
+and SIMBA tune.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+import dspy
+from dspy.predict.parameter import Parameter
+
+from sdsd_dspy.formatting import format_transcript
+from sdsd_dspy.signatures import seeded
+from sdsd_dspy.types import Turn
+
+GENERIC_CHECK = "Does the reply break the rule?"
+
+
+@dataclass
+class DetectorSettings(Parameter):
+    """How the detector judges; saved in the program's JSON state (what the optuna study searches).
+
+    ``strategy``: ``probe`` (lettered question, P(yes) against ``threshold``), ``predict`` (a typed bool
+    output, voted over ``samples``) or ``inline`` (the assistant tags its own reply, as in the paper).
+    """
+
+    strategy: Literal["probe", "predict", "inline"] = "probe"
+    context: Literal["none", "last_user", "all"] = "last_user"
+    question: Literal["check", "rule"] = "check"
+    yes_letter: Literal["A", "B"] = "B"
+    threshold: float = 0.5
+    use_logprobs: bool = True
+    samples: int = 1
+    temperature: float = 0.0
+
+    def dump_state(self, json_mode: bool = True) -> dict[str, Any]:
+        return asdict(self)
+
+    def load_state(self, state: dict[str, Any]) -> DetectorSettings:
+        known = {f.name for f in fields(self)}
+        for key, value in state.items():
+            if key in known:
+                setattr(self, key, value)
+        return self
+
+    def options(self) -> str:
+        no_letter = "A" if self.yes_letter == "B" else "B"
+        first, second = sorted([(self.yes_letter, "Yes"), (no_letter, "No")])
+        return f"{first[0]}) {first[1]}   {second[0]}) {second[1]}"
+
+
+def context_text(context: list[Turn], mode: str) -> str:
+    """The part of the dialogue before the reply that the probe shows."""
+    if mode == "none" or not context:
+        return "(not shown)"
+    if mode == "last_user":
+        users = [t for t in context if t.role == "user"]
+        return format_transcript(users[-1:]) if users else "(not shown)"
+    return format_transcript(context)
+
+
+def option_probability(logprobs: Any, letters: tuple[str, str], yes_letter: str) -> float | None:
+    """P(yes) from the first generated token that is one of ``letters``, renormalized over the two letters.
+
+    ``logprobs`` is DSPy's ``{"content": [{"token", "logprob", "top_logprobs": [...]}, ...]}``. Returns ``None``
+    when no answer token carries both alternatives' scores (then the caller uses the answered letter).
+    """
+    content = (logprobs or {}).get("content") if isinstance(logprobs, dict) else None
+    for item in content or []:
+        token = (item.get("token") or "").strip().strip("*()").upper()
+        if token not in letters:
+            continue
+        scores: dict[str, float] = {}
+        for alt in [item, *(item.get("top_logprobs") or [])]:
+            letter = (alt.get("token") or "").strip().strip("*()").upper()
+            if letter in letters:
+                scores[letter] = max(scores.get(letter, -math.inf), float(alt["logprob"]))
+        if not scores:
+            return None
+        p = {k: math.exp(v) for k, v in scores.items()}
+        total = sum(p.values())
+        return p.get(yes_letter, 0.0) / total if total > 0 else None
+    return None
+
+
+class ProbeJudge(dspy.Module):
+    """(rule, check question, context, reply) → (violated, P(violation)).
+
+    Example:
+        >>> judge = ProbeJudge()
+        >>> with dspy.context(lm=lm):                                    # doctest: +SKIP
+        ...     violated, p = judge(rule=principle.text, check=principle.check, context=turns[:-1],
+        ...                         reply=turns[-1].content)
+    """
+
+    def __init__(self, settings: DetectorSettings | None = None):
+        super().__init__()
+        self.settings = settings or DetectorSettings()
+        self.ask = dspy.Predict(seeded("check_reply"))
+
+    def forward(self, rule: str, check: str | None, context: list[Turn], reply: str) -> dspy.Prediction:
+        s = self.settings
+        question = (check if s.question == "check" and check else GENERIC_CHECK) + "\n" + s.options()
+        inputs = dict(rule=rule, conversation=context_text(context, s.context), reply=reply, question=question)
+        config: dict[str, Any] = {"temperature": s.temperature, "max_tokens": 24}
+        if s.use_logprobs:
+            config.update(logprobs=True, top_logprobs=5)
+        letters = ("A", "B")
+        votes = []
+        for i in range(max(1, s.samples)):
+            call = {**config, "rollout_id": i} if s.samples > 1 else config
+            out = self.ask(**inputs, config=call)
+            p = option_probability(getattr(out, "logprobs", None), letters, s.yes_letter) if s.use_logprobs else None
+            if p is None:
+                p = 1.0 if str(out.answer).strip().upper() == s.yes_letter else 0.0
+            votes.append(p)
+        p_yes = sum(votes) / len(votes)
+        return dspy.Prediction(violated=p_yes >= s.threshold, p_violation=p_yes)
