@@ -20,6 +20,7 @@ from typing import Any, Literal
 import dspy
 from dspy.predict.parameter import Parameter
 
+from sdsd_dspy.adapters import OptionAdapter
 from sdsd_dspy.formatting import format_transcript
 from sdsd_dspy.signatures import seeded
 from sdsd_dspy.types import Turn
@@ -108,19 +109,21 @@ class ProbeJudge(dspy.Module):
         super().__init__()
         self.settings = settings or DetectorSettings()
         self.ask = dspy.Predict(seeded("check_reply"))
+        self.adapter = OptionAdapter()
 
     def forward(self, rule: str, check: str | None, context: list[Turn], reply: str) -> dspy.Prediction:
         s = self.settings
         question = (check if s.question == "check" and check else GENERIC_CHECK) + "\n" + s.options()
         inputs = dict(rule=rule, conversation=context_text(context, s.context), reply=reply, question=question)
-        config: dict[str, Any] = {"temperature": s.temperature, "max_tokens": 24}
+        config: dict[str, Any] = {"temperature": s.temperature, "max_tokens": 2}
         if s.use_logprobs:
             config.update(logprobs=True, top_logprobs=5)
         letters = ("A", "B")
         votes = []
         for i in range(max(1, s.samples)):
             call = {**config, "rollout_id": i} if s.samples > 1 else config
-            out = self.ask(**inputs, config=call)
+            with dspy.context(adapter=self.adapter):
+                out = self.ask(**inputs, config=call)
             p = option_probability(getattr(out, "logprobs", None), letters, s.yes_letter) if s.use_logprobs else None
             if p is None:
                 p = 1.0 if str(out.answer).strip().upper() == s.yes_letter else 0.0
