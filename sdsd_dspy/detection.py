@@ -17,7 +17,7 @@ import dspy
 
 from sdsd_dspy.labeled import LabeledExample
 from sdsd_dspy.modules.detector import ViolationDetector
-from sdsd_dspy.modules.probe import DetectorSettings
+from sdsd_dspy.modules.judges import DetectorSettings
 from sdsd_dspy.taskdata import TaskData
 from sdsd_dspy.types import Principle, Turn
 

@@ -13,7 +13,7 @@ from sdsd_dspy.detection import (
     to_dspy_examples,
 )
 from sdsd_dspy.labeled import LabeledExample, LabeledFileError, load_labeled
-from sdsd_dspy.modules.probe import DetectorSettings, context_text, option_probability
+from sdsd_dspy.modules.judges import DetectorSettings, context_text, option_probability
 from sdsd_dspy.taskdata import TaskData
 from sdsd_dspy.types import Turn
 from tests.fakes import scripted_lm

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import dspy
 
-from sdsd_dspy.formatting import assistant_indices, clean_turn, format_transcript
+from sdsd_dspy.formatting import assistant_indices
 from sdsd_dspy.lm.ledger import stage
-from sdsd_dspy.modules.probe import DetectorSettings, ProbeJudge
-from sdsd_dspy.signatures import seeded
+from sdsd_dspy.modules.judges import DetectorSettings, ProbeJudge, VotingJudge
 from sdsd_dspy.types import Principle, Turn, Verdict
 
 
@@ -20,11 +17,11 @@ class ViolationDetector(dspy.Module):
     last. How one reply is judged is ``settings.strategy``:
 
     - ``probe``: the principle's concrete ``check`` question with lettered options, P(yes) read from
-      log-probabilities and compared with a calibrated threshold (:class:`~sdsd_dspy.modules.probe.ProbeJudge`);
+      log-probabilities and compared with a calibrated threshold (:class:`~sdsd_dspy.modules.judges.ProbeJudge`);
     - ``predict``: one typed call with a bool output (``judge``), majority vote over ``settings.samples``;
     - ``inline``: the assistant tags its own reply (the paper's setting), ``self_tag``.
 
-    All three predictors always exist, so every saved program version loads into any detector.
+    All three judges always exist, so every saved program version loads into any detector.
 
     Example:
         >>> ViolationDetector()(turns=dialogue, principles=principles).verdicts     # doctest: +SKIP
@@ -36,30 +33,26 @@ class ViolationDetector(dspy.Module):
             raise ValueError("turns must be 'all' or 'final'")
         self.turns = turns
         self.settings = settings or DetectorSettings(strategy="predict")
-        self.judge = dspy.Predict(seeded("judge_reply"))
+        self.judge = VotingJudge("judge_reply", self.settings)
         self.probe = ProbeJudge(self.settings)
-        self.self_tag = dspy.Predict(seeded("self_tag"))
+        self.self_tag = VotingJudge("self_tag", self.settings)
+
+    def active_judge(self) -> dspy.Module:
+        """The judge module the current strategy uses (what an optimizer compiles)."""
+        return {"probe": self.probe, "predict": self.judge, "inline": self.self_tag}[self.settings.strategy]
+
+    def set_active_judge(self, judge: dspy.Module) -> None:
+        """Put a compiled judge in place of the active one; its settings become the detector's."""
+        name = {"probe": "probe", "predict": "judge", "inline": "self_tag"}[judge.settings.strategy]
+        setattr(self, name, judge)
+        self.settings = judge.settings
+        for other in (self.judge, self.probe, self.self_tag):
+            other.settings = self.settings
 
     def judge_reply(self, principle: Principle, context: list[Turn], reply: str) -> tuple[bool, str, float | None]:
         """Does ``reply``, said after ``context``, break ``principle``? Returns (violated, explanation, P(yes))."""
-        s = self.settings
-        if s.strategy == "probe":
-            out = self.probe(rule=principle.text, check=principle.check, context=context, reply=reply)
-            return bool(out.violated), "", out.p_violation
-        votes, why = [], ""
-        for i in range(max(1, s.samples)):
-            config = {"temperature": s.temperature, **({"rollout_id": i} if s.samples > 1 else {})}
-            if s.strategy == "inline":
-                out = self.self_tag(rule=principle.text, conversation=format_transcript(context), your_reply=reply,
-                                    config=config)
-                votes.append(bool(out.breaks_rule))
-            else:
-                out = self.judge(principle=principle.text, conversation=format_transcript(context), reply=reply,
-                                 config=config)
-                votes.append(bool(out.violated))
-                why = why or clean_turn(out.explanation or "")
-        share = Counter(votes)[True] / len(votes)
-        return share > 0.5, why, share
+        out = self.active_judge()(principle=principle, context=context, reply=reply)
+        return bool(out.violated), out.explanation, out.p_violation
 
     def forward(self, turns: list[Turn], principles: list[Principle]) -> dspy.Prediction:
         indices = assistant_indices(turns)

@@ -1,4 +1,4 @@
-"""A violation judge a 1.5B model can answer: one concrete question with lettered options, read as a probability.
+"""Judges of one reply against one principle: a lettered probe read as a probability, and voted typed calls.
 
 A small model asked "does this reply break the principle?" answers "no" almost always, yet the probability it
 puts on each option of a small, concrete question still ranks replies well. So the probe asks the principle's own
@@ -21,9 +21,9 @@ import dspy
 from dspy.predict.parameter import Parameter
 
 from sdsd_dspy.adapters import OptionAdapter
-from sdsd_dspy.formatting import format_transcript
+from sdsd_dspy.formatting import clean_turn, format_transcript
 from sdsd_dspy.signatures import seeded
-from sdsd_dspy.types import Turn
+from sdsd_dspy.types import Principle, Turn
 
 GENERIC_CHECK = "Does the reply break the rule?"
 
@@ -96,13 +96,13 @@ def option_probability(logprobs: Any, letters: tuple[str, str], yes_letter: str)
 
 
 class ProbeJudge(dspy.Module):
-    """(rule, check question, context, reply) → (violated, P(violation)).
+    """(principle, context, reply) → Prediction(violated, p_violation), by one lettered question.
 
     Example:
-        >>> judge = ProbeJudge()
         >>> with dspy.context(lm=lm):                                    # doctest: +SKIP
-        ...     violated, p = judge(rule=principle.text, check=principle.check, context=turns[:-1],
-        ...                         reply=turns[-1].content)
+        ...     out = ProbeJudge()(principle=principle, context=turns[:-1], reply=turns[-1].content)
+        >>> out.violated, out.p_violation                                  # doctest: +SKIP
+        (True, 0.81)
     """
 
     def __init__(self, settings: DetectorSettings | None = None):
@@ -111,22 +111,51 @@ class ProbeJudge(dspy.Module):
         self.ask = dspy.Predict(seeded("check_reply"))
         self.adapter = OptionAdapter()
 
-    def forward(self, rule: str, check: str | None, context: list[Turn], reply: str) -> dspy.Prediction:
+    def forward(self, principle: Principle, context: list[Turn], reply: str) -> dspy.Prediction:
         s = self.settings
-        question = (check if s.question == "check" and check else GENERIC_CHECK) + "\n" + s.options()
-        inputs = dict(rule=rule, conversation=context_text(context, s.context), reply=reply, question=question)
+        check = principle.check if s.question == "check" and principle.check else GENERIC_CHECK
+        inputs = dict(rule=principle.text, conversation=context_text(context, s.context), reply=reply,
+                      question=check + "\n" + s.options())
         config: dict[str, Any] = {"temperature": s.temperature, "max_tokens": 2}
         if s.use_logprobs:
             config.update(logprobs=True, top_logprobs=5)
-        letters = ("A", "B")
         votes = []
         for i in range(max(1, s.samples)):
             call = {**config, "rollout_id": i} if s.samples > 1 else config
             with dspy.context(adapter=self.adapter):
                 out = self.ask(**inputs, config=call)
-            p = option_probability(getattr(out, "logprobs", None), letters, s.yes_letter) if s.use_logprobs else None
+            p = option_probability(getattr(out, "logprobs", None), ("A", "B"), s.yes_letter) if s.use_logprobs else None
             if p is None:
                 p = 1.0 if str(out.answer).strip().upper() == s.yes_letter else 0.0
             votes.append(p)
         p_yes = sum(votes) / len(votes)
-        return dspy.Prediction(violated=p_yes >= s.threshold, p_violation=p_yes)
+        return dspy.Prediction(violated=p_yes >= s.threshold, p_violation=p_yes, explanation="")
+
+
+class VotingJudge(dspy.Module):
+    """A typed bool judgment (``judge_reply``, or the assistant's own ``self_tag``), majority-voted over
+    ``settings.samples`` calls at ``settings.temperature``."""
+
+    def __init__(self, signature_name: str, settings: DetectorSettings | None = None):
+        super().__init__()
+        if signature_name not in ("judge_reply", "self_tag"):
+            raise ValueError("VotingJudge takes judge_reply or self_tag")
+        self.settings = settings or DetectorSettings(strategy="predict")
+        self.self_tag = signature_name == "self_tag"
+        self.predict = dspy.Predict(seeded(signature_name))
+
+    def forward(self, principle: Principle, context: list[Turn], reply: str) -> dspy.Prediction:
+        s = self.settings
+        conversation = format_transcript(context)
+        votes, why = [], ""
+        for i in range(max(1, s.samples)):
+            config = {"temperature": s.temperature, **({"rollout_id": i} if s.samples > 1 else {})}
+            if self.self_tag:
+                out = self.predict(rule=principle.text, conversation=conversation, your_reply=reply, config=config)
+                votes.append(bool(out.breaks_rule))
+            else:
+                out = self.predict(principle=principle.text, conversation=conversation, reply=reply, config=config)
+                votes.append(bool(out.violated))
+                why = why or clean_turn(out.explanation or "")
+        share = sum(votes) / len(votes)
+        return dspy.Prediction(violated=share > 0.5, p_violation=share, explanation=why)
