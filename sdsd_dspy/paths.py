@@ -28,7 +28,9 @@ def signatures_dir() -> Path:
 
 
 def artifacts_dir() -> Path:
-    return project_root() / "artifacts"
+    """Compiled programs, eval reports and optuna studies; ``SDSD_ARTIFACTS`` overrides it (tests, scratch work)."""
+    env = os.environ.get("SDSD_ARTIFACTS")
+    return Path(env) if env else project_root() / "artifacts"
 
 
 def cache_dir() -> Path:

@@ -55,6 +55,9 @@ class DetectorSettings(Parameter):
                 setattr(self, key, value)
         return self
 
+    def reset(self) -> None:
+        """DSPy optimizers reset learned parameters (demos) on copies; settings are chosen, not learned: keep them."""
+
     def options(self) -> str:
         no_letter = "A" if self.yes_letter == "B" else "B"
         first, second = sorted([(self.yes_letter, "Yes"), (no_letter, "No")])

@@ -1,0 +1,1 @@
+"""Tuning the violation detector: recipes, labeled demos, threshold calibration, DSPy optimizers, optuna study."""
