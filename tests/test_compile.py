@@ -2,7 +2,9 @@ import json
 
 import pytest
 
-from sdsd_dspy import artifacts, compile as compile_cli, eval as eval_cli, run
+from sdsd_dspy import artifacts, run
+from sdsd_dspy import compile as compile_cli
+from sdsd_dspy import eval as eval_cli
 from sdsd_dspy.lm.factory import ModelInfo
 from sdsd_dspy.tuning.recipe import RecipeError, load_recipe
 from tests.fakes import scripted_lm

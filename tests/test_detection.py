@@ -81,8 +81,8 @@ def test_option_probability_reads_the_answer_token():
     logprobs = {"content": [
         {"token": "[[", "logprob": 0.0, "top_logprobs": []},
         {"token": " ]]\n", "logprob": -0.1, "top_logprobs": [{"token": "A", "logprob": -3.0}]},
-        {"token": "B", "logprob": -0.2, "top_logprobs": [{"token": "B", "logprob": -0.2}, {"token": "A", "logprob": -1.8},
-                                                         {"token": "C", "logprob": -4.0}]}]}
+        {"token": "B", "logprob": -0.2, "top_logprobs": [
+            {"token": "B", "logprob": -0.2}, {"token": "A", "logprob": -1.8}, {"token": "C", "logprob": -4.0}]}]}
     p = option_probability(logprobs, ("A", "B"), yes_letter="B")
     assert p == pytest.approx(0.832, abs=1e-3)
     assert option_probability(logprobs, ("A", "B"), yes_letter="A") == pytest.approx(1 - p)
