@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from sdsd_dspy.provenance import git_commit, now, package_versions
     from sdsd_dspy.taskdata import TaskData
     from sdsd_dspy.tuning.calibrate import calibrate_threshold, judge_scores
+    from sdsd_dspy.tuning.fit import fit_feature_judge
     from sdsd_dspy.tuning.optimizers import run_dspy_optimizer
     from sdsd_dspy.tuning.recipe import RecipeError, load_recipe
     from sdsd_dspy.tuning.study import run_study, trial_judge
@@ -107,11 +108,15 @@ def main(argv: list[str] | None = None) -> int:
                                "best_params": best, "best_value": study.best_value, "trials": len(study.trials)}
         elif recipe.optimizer == "calibrate":
             judge = detector.active_judge()
+        elif recipe.optimizer == "features":
+            judge = detector.active_judge()
+            weights = fit_feature_judge(judge, train, lm, **{k: float(v) for k, v in recipe.params.items()})
+            extra["features"] = {"features": judge.settings.features, "weights": weights}
         else:
             judge = run_dspy_optimizer(recipe, detector.active_judge(), train, dev, lm, budget, reflection)
     detector.set_active_judge(judge)
     dev_scores = None
-    if recipe.calibrate and detector.settings.strategy == "probe":
+    if recipe.calibrate and detector.settings.strategy in ("probe", "features"):
         dev_scores = judge_scores(detector.active_judge(), dev, lm)
         threshold, dev_acc = calibrate_threshold([bool(e.violation) for e in dev], dev_scores)
         detector.settings.threshold = threshold

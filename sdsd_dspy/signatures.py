@@ -71,9 +71,10 @@ class JudgeReply(dspy.Signature):
 class CheckReply(dspy.Signature):
     """Answer a yes/no question about an assistant's reply with a letter (seed: check_reply.md)."""
 
-    rule: str = dspy.InputField(desc="the rule the assistant should follow")
+    # Order matters for speed: questions about one reply share everything up to ``question`` (the model's cache).
     conversation: str = dspy.InputField(desc="what was said before the reply")
     reply: str = dspy.InputField(desc="the assistant's reply")
+    rule: str = dspy.InputField(desc="the rule the assistant should follow")
     question: str = dspy.InputField()
     answer: Literal["A", "B"] = dspy.OutputField(desc="the letter of the right option")
 

@@ -18,6 +18,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class BehaviourOptions(_Strict):
+    """Two observable descriptions of a reply: one that follows the principle and one that breaks it."""
+
+    follows: str = Field(min_length=5)
+    breaks: str = Field(min_length=5)
+
+
 class Principle(_Strict):
     """A rule an assistant reply may break, in the style of Constitutional AI."""
 
@@ -26,6 +33,7 @@ class Principle(_Strict):
     source: str
     text: str = Field(min_length=10)
     check: str | None = Field(default=None, description="a concrete yes/no question whose 'yes' means a violation")
+    options: BehaviourOptions | None = None
 
 
 class Goal(_Strict):

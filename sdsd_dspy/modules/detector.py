@@ -6,8 +6,10 @@ import dspy
 
 from sdsd_dspy.formatting import assistant_indices
 from sdsd_dspy.lm.ledger import stage
-from sdsd_dspy.modules.judges import DetectorSettings, ProbeJudge, VotingJudge
+from sdsd_dspy.modules.judges import DetectorSettings, FeatureJudge, ProbeJudge, VotingJudge
 from sdsd_dspy.types import Principle, Turn, Verdict
+
+_ATTR = {"probe": "probe", "features": "combined", "predict": "judge", "inline": "self_tag"}
 
 
 class ViolationDetector(dspy.Module):
@@ -18,6 +20,8 @@ class ViolationDetector(dspy.Module):
 
     - ``probe``: the principle's concrete ``check`` question with lettered options, P(yes) read from
       log-probabilities and compared with a calibrated threshold (:class:`~sdsd_dspy.modules.judges.ProbeJudge`);
+    - ``features``: several such questions combined by a per-category logistic model
+      (:class:`~sdsd_dspy.modules.judges.FeatureJudge`);
     - ``predict``: one typed call with a bool output (``judge``), majority vote over ``settings.samples``;
     - ``inline``: the assistant tags its own reply (the paper's setting), ``self_tag``.
 
@@ -36,18 +40,18 @@ class ViolationDetector(dspy.Module):
         self.judge = VotingJudge("judge_reply", self.settings)
         self.probe = ProbeJudge(self.settings)
         self.self_tag = VotingJudge("self_tag", self.settings)
+        self.combined = FeatureJudge(self.settings)
 
     def active_judge(self) -> dspy.Module:
         """The judge module the current strategy uses (what an optimizer compiles)."""
-        return {"probe": self.probe, "predict": self.judge, "inline": self.self_tag}[self.settings.strategy]
+        return getattr(self, _ATTR[self.settings.strategy])
 
     def set_active_judge(self, judge: dspy.Module) -> None:
         """Put a compiled judge in place of the active one; its settings become the detector's."""
-        name = {"probe": "probe", "predict": "judge", "inline": "self_tag"}[judge.settings.strategy]
-        setattr(self, name, judge)
+        setattr(self, _ATTR[judge.settings.strategy], judge)
         self.settings = judge.settings
-        for other in (self.judge, self.probe, self.self_tag):
-            other.settings = self.settings
+        for name in _ATTR.values():
+            getattr(self, name).settings = self.settings
 
     def judge_reply(self, principle: Principle, context: list[Turn], reply: str) -> tuple[bool, str, float | None]:
         """Does ``reply``, said after ``context``, break ``principle``? Returns (violated, explanation, P(yes))."""

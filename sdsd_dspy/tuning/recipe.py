@@ -26,7 +26,7 @@ class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    optimizer: Literal["bootstrap_rs", "mipro", "gepa", "simba", "optuna", "calibrate"]
+    optimizer: Literal["bootstrap_rs", "mipro", "gepa", "simba", "optuna", "calibrate", "features"]
     description: str = ""
     parent: str = "seed"
     detector: dict[str, Any] = Field(default_factory=dict, description="DetectorSettings to start from")

@@ -54,7 +54,7 @@ def run_study(name: str, storage_dir: Path, base: DetectorSettings, space: dict[
         params = {key: trial.suggest_categorical(key, choices) for key, choices in space.items()}
         judge = trial_judge(base, params, trainset)
         scores = judge_scores(judge, devset, lm)
-        if params.get("strategy", base.strategy) == "probe" and params.get("use_logprobs", base.use_logprobs):
+        if params.get("strategy", base.strategy) in ("probe", "features"):
             accuracy = cross_validated_accuracy(labels, scores)
         else:
             accuracy = sum((s > 0.5) == y for s, y in zip(scores, labels, strict=True)) / len(labels)
