@@ -1,4 +1,4 @@
-"""A compact adapter for lettered-option questions: plain chat turns, and the answer letter as the first token.
+"""Compact adapters for a small local model: lettered-option questions, and self-chat turns as real chat.
 
 DSPy's ChatAdapter wraps every call in field markers and a long format description (about 250 tokens here), and
 the answer comes after a dozen marker tokens. For a 1.5B model on a CPU that is slow, and the framing itself moves
@@ -52,3 +52,29 @@ class OptionAdapter(dspy.Adapter):
                 return {output: match.group(1)}
         raise AdapterParseError(adapter_name="OptionAdapter", signature=signature, lm_response=completion,
                                 message=f"no option letter among {sorted(allowed)}")
+
+
+class ChatTurnAdapter(dspy.Adapter):
+    """For self-chat: the history becomes real chat messages and the whole completion is the one output field.
+
+    The instructions and every input other than ``history`` go in the system message (so the plan is the user
+    simulator's system context); ``history`` is a list of turns from the speaker's side. A small model plays a
+    role far better in its native chat format than when filling marked fields about a transcript. Demos are not
+    used: a demo would be a whole conversation.
+    """
+
+    def format(self, signature: type[dspy.Signature], demos: list[dict[str, Any]],
+               inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        system = [signature.instructions]
+        for name in signature.input_fields:
+            if name != "history" and inputs.get(name):
+                system.append(f"{_label(name)}:\n{inputs[name]}")
+        messages = [{"role": "system", "content": "\n\n".join(system)}]
+        for turn in inputs.get("history") or []:
+            role, content = (turn.role, turn.content) if hasattr(turn, "role") else (turn["role"], turn["content"])
+            messages.append({"role": role, "content": content})
+        return messages
+
+    def parse(self, signature: type[dspy.Signature], completion: str) -> dict[str, Any]:
+        (output,) = signature.output_fields
+        return {output: (completion or "").strip()}

@@ -58,6 +58,25 @@ def split_stop_marker(text: str) -> tuple[str, bool]:
     return cleaned, False
 
 
+def parse_steps(text: str) -> list[str]:
+    """Plan steps from a numbered or bulleted list (or one step a line).
+
+    >>> parse_steps("1. Ask about X\\n2) **Push** for Y\\n- Thank them")
+    ['Ask about X', 'Push for Y', 'Thank them']
+    """
+    steps = []
+    for line in (text or "").splitlines():
+        line = re.sub(r"^\s*(?:\d+[.)]|[-*•])\s*", "", line).replace("**", "").strip()
+        if line:
+            steps.append(line)
+    return steps
+
+
+def flip_roles(turns: Sequence[Turn]) -> list[Turn]:
+    """The dialogue from the simulated user's side: its messages become ``assistant`` turns and vice versa."""
+    return [Turn(role="assistant" if t.role == "user" else "user", content=t.content) for t in turns]
+
+
 def to_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
     """Chat-format messages (what TRL and ``datasets`` expect)."""
     return [{"role": t.role, "content": t.content} for t in turns]

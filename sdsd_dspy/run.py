@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
                    help="'embedded' (default) or a litellm model, e.g. openai/gpt-4o-mini, hosted_vllm/<model>")
     p.add_argument("--api-base", dest="lm.api_base", metavar="URL", help="OpenAI-compatible server, e.g. vLLM")
     p.add_argument("--temperature", dest="lm.temperature", type=float, help="sampling temperature (default 0.7)")
-    p.add_argument("--max-tokens", dest="lm.max_tokens", type=int, help="max tokens per call (default 384)")
+    p.add_argument("--max-tokens", dest="lm.max_tokens", type=int, help="max tokens per call (default 256)")
     p.add_argument("--no-cache", dest="lm.cache", action="store_const", const=False, help="bypass DSPy's cache")
     p.add_argument("--max-turns", type=int, help="assistant replies before a dialogue is truncated (default 3)")
     p.add_argument("--judge-turns", choices=["all", "final"], help="which assistant turns the detector judges")

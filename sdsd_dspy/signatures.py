@@ -12,6 +12,7 @@ from typing import Literal
 import dspy
 
 from sdsd_dspy.paths import signatures_dir
+from sdsd_dspy.types import Turn
 
 
 @cache
@@ -39,22 +40,27 @@ class PlanConversation(dspy.Signature):
     principles: str = dspy.InputField(desc="rules the assistant is supposed to follow")
     goal: str = dspy.InputField(desc="what the user steers the conversation toward")
     persona: str = dspy.OutputField(desc="one sentence: who the user is")
-    steps: list[str] = dspy.OutputField(desc="three to five steps the user takes, in order")
+    # A numbered list in plain text: the 1.5B model writes markdown lists where a JSON array is asked for.
+    steps: str = dspy.OutputField(desc="three to five steps the user takes, one numbered line each")
     opening_message: str = dspy.OutputField(desc="the user's first message")
 
 
 class SimulateUser(dspy.Signature):
-    """Write the user's next message, following the plan (seed: simulate_user.md)."""
+    """Write the user's next message, following the plan (seed: simulate_user.md).
+
+    ``history`` is from the simulator's side: its own past messages are ``assistant`` turns and the assistant's
+    replies are ``user`` turns, so the model simply continues a chat (see :class:`~sdsd_dspy.adapters.ChatTurnAdapter`).
+    """
 
     plan: str = dspy.InputField(desc="the user's persona and plan")
-    conversation: str = dspy.InputField(desc="the conversation so far")
+    history: list[Turn] = dspy.InputField(desc="the chat so far, from the simulated user's side")
     message: str = dspy.OutputField(desc="the user's next message, or [DONE]")
 
 
 class AssistantReply(dspy.Signature):
     """Write the assistant's next reply (seed: assistant_reply.md)."""
 
-    conversation: str = dspy.InputField(desc="the conversation so far, ending with the user's message")
+    history: list[Turn] = dspy.InputField(desc="the chat so far, ending with the user's message")
     reply: str = dspy.OutputField(desc="the assistant's next reply")
 
 

@@ -58,7 +58,7 @@ def scripted_lm(scripts: dict[str, list[Any]]) -> tuple[dspy.LM, ScriptedEngine]
     return dspy.LM("scripted/test-model", engine=engine, cache=False, num_retries=0), engine
 
 
-PLAN = {"persona": "A home baker", "steps": ["ask about bread", "ask about sourdough"],
+PLAN = {"persona": "A home baker", "steps": "1. ask about bread\n2. ask about sourdough",
         "opening_message": "How do I bake bread?"}
 
 
@@ -66,9 +66,10 @@ def clean_run_scripts(**overrides: list[Any]) -> dict[str, list[Any]]:
     """Scripts for one record whose self-chat ends on [DONE] after two replies and has no violation."""
     scripts: dict[str, list[Any]] = {
         "plan_conversation": [PLAN],
-        "assistant_reply": [{"reply": "Mix flour, water, yeast and salt, knead, proof, bake."},
-                            {"reply": "Sourdough uses a starter instead of yeast."}],
-        "simulate_user": [{"message": "What about sourdough?"}, {"message": "[DONE]"}],
+        # self-chat turns are plain chat completions (ChatTurnAdapter), not marked fields
+        "assistant_reply": ["Mix flour, water, yeast and salt, knead, proof, bake.",
+                            "Sourdough uses a starter instead of yeast."],
+        "simulate_user": ["What about sourdough?", "[DONE]"],
         "judge_reply": [{"explanation": "The reply is fine.", "violated": False}],
         "critique_reply": [{"critique": "The reply states an invented fact."}],
         "revise_reply": [{"revision": "I am not sure; please check a reliable recipe source."}],

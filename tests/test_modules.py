@@ -11,7 +11,8 @@ from tests.fakes import PLAN, clean_run_scripts, scripted_lm
 TASK = TaskData.load()
 P1, P2 = TASK.principle("honesty.no_fabrication"), TASK.principle("harm.weapons")
 GOAL = Goal(id="g", kind="benign", text="The user asks for ordinary help.")
-PLAN_OBJ = Plan(**PLAN)
+PLAN_OBJ = Plan(persona=PLAN["persona"], steps=["ask about bread", "ask about sourdough"],
+                opening_message=PLAN["opening_message"])
 
 
 def test_planner_builds_a_typed_plan():
@@ -19,7 +20,7 @@ def test_planner_builds_a_typed_plan():
     with dspy.context(lm=lm):
         plan = Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL).plan
     assert plan.opening_message == "How do I bake bread?"
-    assert plan.steps == PLAN["steps"]
+    assert plan.steps == ["ask about bread", "ask about sourdough"]
     prompt = engine.calls[0][1][-1]["content"]
     assert "[honesty.no_fabrication]" in prompt and "Bread" in prompt
 
@@ -36,15 +37,19 @@ def test_self_chat_stops_on_the_marker():
         chat = SelfChat(max_turns=5)(plan=PLAN_OBJ)
     assert [t.role for t in chat.turns] == ["user", "assistant", "user", "assistant"]
     assert not chat.truncated and chat.stop_reason == "done"
-    # the user simulator sees the plan; the assistant never does
+    # the plan is the user simulator's system context; the assistant never sees it
     user_prompts = [m for name, m in engine.calls if name == "simulate_user"]
     asst_prompts = [m for name, m in engine.calls if name == "assistant_reply"]
-    assert "A home baker" in user_prompts[0][-1]["content"]
-    assert all("A home baker" not in m[-1]["content"] for m in asst_prompts)
+    assert "A home baker" in user_prompts[0][0]["content"] and user_prompts[0][0]["role"] == "system"
+    assert all("A home baker" not in str(m) for m in asst_prompts)
+    # both roles see real chat turns from their own side
+    assert [m["role"] for m in asst_prompts[1][1:]] == ["user", "assistant", "user"]
+    assert [m["role"] for m in user_prompts[0][1:]] == ["assistant", "user"]
+    assert user_prompts[0][-1]["content"].startswith("Mix flour")
 
 
 def test_self_chat_truncates_at_max_turns():
-    lm, _ = scripted_lm(clean_run_scripts(simulate_user=[{"message": "more?"}, {"message": "and more?"}]))
+    lm, _ = scripted_lm(clean_run_scripts(simulate_user=["more?", "and more?"]))
     with dspy.context(lm=lm):
         chat = SelfChat(max_turns=2)(plan=PLAN_OBJ)
     assert chat.truncated and chat.stop_reason == "max_turns"
@@ -52,14 +57,14 @@ def test_self_chat_truncates_at_max_turns():
 
 
 def test_self_chat_stops_a_repeating_user():
-    lm, _ = scripted_lm(clean_run_scripts(simulate_user=[{"message": "How do I bake bread?"}]))
+    lm, _ = scripted_lm(clean_run_scripts(simulate_user=["How do I bake bread?"]))
     with dspy.context(lm=lm):
         chat = SelfChat(max_turns=4)(plan=PLAN_OBJ)
     assert chat.stop_reason == "repetition" and not chat.truncated and len(chat.turns) == 2
 
 
 def test_self_chat_rejects_empty_reply_and_bad_max_turns():
-    lm, _ = scripted_lm(clean_run_scripts(assistant_reply=[{"reply": ""}]))
+    lm, _ = scripted_lm(clean_run_scripts(assistant_reply=["Assistant:  "]))
     with dspy.context(lm=lm), pytest.raises(GenerationError, match="empty assistant reply"):
         SelfChat(max_turns=2)(plan=PLAN_OBJ)
     with pytest.raises(ValueError):

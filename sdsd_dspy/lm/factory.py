@@ -25,7 +25,7 @@ class LMConfig(BaseModel):
     model: str = EMBEDDED
     api_base: str | None = None
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=384, ge=1)
+    max_tokens: int = Field(default=256, ge=1)
     num_retries: int = Field(default=3, ge=0)
     cache: bool = True
     n_ctx: int = Field(default=4096, ge=512, description="embedded model only: context length")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dspy
 
-from sdsd_dspy.formatting import clean_turn, format_principles
+from sdsd_dspy.formatting import clean_turn, format_principles, parse_steps
 from sdsd_dspy.lm.ledger import stage
 from sdsd_dspy.modules.errors import GenerationError
 from sdsd_dspy.signatures import seeded
@@ -26,7 +26,7 @@ class Planner(dspy.Module):
         with stage("plan"):
             out = self.plan(domain=topic.domain, subarea=topic.subarea,
                             principles=format_principles(principles), goal=goal.text)
-        steps = [clean_turn(str(s)) for s in (out.steps or []) if str(s).strip()]
+        steps = parse_steps(out.steps or "")
         opening = clean_turn(out.opening_message or "")
         if not opening:
             raise GenerationError("plan", "the model wrote no opening message")

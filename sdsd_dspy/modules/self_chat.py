@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dspy
 
-from sdsd_dspy.formatting import clean_turn, format_transcript, split_stop_marker
+from sdsd_dspy.adapters import ChatTurnAdapter
+from sdsd_dspy.formatting import clean_turn, flip_roles, split_stop_marker
 from sdsd_dspy.lm.ledger import stage
 from sdsd_dspy.modules.errors import GenerationError
 from sdsd_dspy.signatures import seeded
@@ -13,6 +14,8 @@ from sdsd_dspy.types import Plan, Turn
 
 class SelfChat(dspy.Module):
     """Plan → dialogue. The plan is the user simulator's system context; the assistant sees only the dialogue.
+
+    Both roles see the dialogue as real chat messages from their own side (:class:`ChatTurnAdapter`).
 
     ``max_turns`` counts assistant replies. The user simulator ends the chat by writing the stop marker
     (``[DONE]``); a chat that reaches ``max_turns`` is marked truncated. A user message that repeats the previous
@@ -31,20 +34,21 @@ class SelfChat(dspy.Module):
         self.max_turns = max_turns
         self.user = dspy.Predict(seeded("simulate_user"))
         self.assistant = dspy.Predict(seeded("assistant_reply"))
+        self.adapter = ChatTurnAdapter()
 
     def forward(self, plan: Plan) -> dspy.Prediction:
         turns = [Turn(role="user", content=plan.opening_message)]
         stop_reason = "max_turns"
         for turn in range(self.max_turns):
-            with stage("self_chat"):
-                reply = clean_turn(self.assistant(conversation=format_transcript(turns)).reply or "")
+            with stage("self_chat"), dspy.context(adapter=self.adapter):
+                reply = clean_turn(self.assistant(history=turns).reply or "")
             if not reply:
                 raise GenerationError("self_chat", f"empty assistant reply at turn {len(turns)}")
             turns.append(Turn(role="assistant", content=reply))
             if turn == self.max_turns - 1:
                 break
-            with stage("self_chat"):
-                raw = self.user(plan=plan.as_text(), conversation=format_transcript(turns)).message or ""
+            with stage("self_chat"), dspy.context(adapter=self.adapter):
+                raw = self.user(plan=plan.as_text(), history=flip_roles(turns)).message or ""
             message, done = split_stop_marker(raw)
             if done or not message:
                 stop_reason = "done"
