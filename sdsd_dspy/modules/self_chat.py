@@ -5,7 +5,7 @@ from __future__ import annotations
 import dspy
 
 from sdsd_dspy.adapters import ChatTurnAdapter
-from sdsd_dspy.formatting import clean_turn, flip_roles, split_stop_marker
+from sdsd_dspy.formatting import clean_turn, flip_roles, is_near_duplicate, split_stop_marker
 from sdsd_dspy.lm.ledger import stage
 from sdsd_dspy.modules.errors import GenerationError
 from sdsd_dspy.signatures import seeded
@@ -54,7 +54,7 @@ class SelfChat(dspy.Module):
                 stop_reason = "done"
                 break
             previous = [t.content for t in turns if t.role == "user"]
-            if message in previous:
+            if is_near_duplicate(message, previous, threshold=0.8):
                 stop_reason = "repetition"
                 break
             turns.append(Turn(role="user", content=message))
