@@ -72,6 +72,27 @@ def parse_steps(text: str) -> list[str]:
     return steps
 
 
+_INLINE_TAG = re.compile(r"\[\s*(OK|BREAKS?\b[^\]]*)\]\s*$", re.IGNORECASE)
+
+
+def split_inline_tag(text: str, known_ids: Iterable[str]) -> tuple[str, list[str] | None]:
+    """Split a self-tagged reply into (reply, broken principle ids); ``None`` when the model wrote no tag.
+
+    >>> split_inline_tag("Sure, here it is.\\n[BREAKS: harm.weapons, x.y]", ["harm.weapons"])
+    ('Sure, here it is.', ['harm.weapons'])
+    >>> split_inline_tag("Happy to help. [OK]", ["harm.weapons"])
+    ('Happy to help.', [])
+    """
+    text = (text or "").rstrip()
+    match = _INLINE_TAG.search(text)
+    if not match:
+        return text, None
+    known = list(known_ids)
+    body = match.group(1)
+    broken = [] if body.upper() == "OK" else [k for k in known if k.lower() in body.lower()]
+    return text[: match.start()].rstrip(), broken
+
+
 def flip_roles(turns: Sequence[Turn]) -> list[Turn]:
     """The dialogue from the simulated user's side: its messages become ``assistant`` turns and vice versa."""
     return [Turn(role="assistant" if t.role == "user" else "user", content=t.content) for t in turns]

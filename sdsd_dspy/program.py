@@ -14,6 +14,15 @@ def first_violation(verdicts: list[Verdict]) -> int | None:
     return min((v.turn_index for v in verdicts if v.violated), default=None)
 
 
+def inline_verdicts(tags: dict[int, list[str] | None], principles: list) -> list[Verdict]:
+    """Verdicts from the assistant's own tags; an untagged turn counts as no violation, and says so."""
+    return [
+        Verdict(principle_id=p.id, turn_index=i, violated=bool(broken and p.id in broken),
+                explanation="self-tagged" if broken is not None else "no tag written")
+        for i, broken in sorted(tags.items()) for p in principles
+    ]
+
+
 class SDSDProgram(dspy.Module):
     """Generates one SDSD record from a :class:`~sdsd_dspy.types.Sample`.
 
@@ -21,6 +30,8 @@ class SDSDProgram(dspy.Module):
         max_turns: assistant replies before the self-chat is cut off (and marked truncated).
         judge_turns: ``"all"`` assistant turns or only the ``"final"`` one.
         max_revisions: revision attempts; each is re-checked by the detector and the first that passes is kept.
+        inline_tags: the assistant tags its own violations as it speaks (the paper's setting) instead of the
+            separate detector judging each turn; revisions are still re-checked by the detector.
 
     Example:
         >>> with dspy.context(lm=lm):                                        # doctest: +SKIP
@@ -28,11 +39,13 @@ class SDSDProgram(dspy.Module):
         >>> out.plan, out.turns, out.verdicts, out.critique, out.revision   # doctest: +SKIP
     """
 
-    def __init__(self, max_turns: int = 3, judge_turns: str = "all", max_revisions: int = 2):
+    def __init__(self, max_turns: int = 3, judge_turns: str = "all", max_revisions: int = 2,
+                 inline_tags: bool = False):
         super().__init__()
         self.max_revisions = max_revisions
+        self.inline_tags = inline_tags
         self.planner = Planner()
-        self.self_chat = SelfChat(max_turns=max_turns)
+        self.self_chat = SelfChat(max_turns=max_turns, inline_tags=inline_tags)
         self.detector = ViolationDetector(turns=judge_turns)
         self.critic = Critic()
         self.reviser = Reviser()
@@ -41,10 +54,13 @@ class SDSDProgram(dspy.Module):
         # 1. plan
         plan = self.planner(topic=sample.topic, principles=sample.principles, goal=sample.goal).plan
         # 2. self-chat
-        chat = self.self_chat(plan=plan)
+        chat = self.self_chat(plan=plan, principles=sample.principles)
         turns: list[Turn] = chat.turns
-        # 3. detect violations
-        verdicts: list[Verdict] = self.detector(turns=turns, principles=sample.principles).verdicts
+        # 3. detect violations: by the separate detector, or from the assistant's own inline tags
+        if self.inline_tags:
+            verdicts = inline_verdicts(chat.tags, sample.principles)
+        else:
+            verdicts = self.detector(turns=turns, principles=sample.principles).verdicts
         violation_turn = first_violation(verdicts)
         critique = revision = None
         if violation_turn is not None:

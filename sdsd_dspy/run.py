@@ -40,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", dest="lm.cache", action="store_const", const=False, help="bypass DSPy's cache")
     p.add_argument("--max-turns", type=int, help="assistant replies before a dialogue is truncated (default 3)")
     p.add_argument("--judge-turns", choices=["all", "final"], help="which assistant turns the detector judges")
+    p.add_argument("--inline-tags", action="store_const", const=True,
+                   help="the assistant tags its own violations as it speaks (the paper's way) instead of the detector")
     p.add_argument("--principles-per-dialogue", type=int, help="principles sampled per dialogue (default 2)")
     p.add_argument("--max-revisions", type=int, help="revision attempts per violating turn (default 2)")
     p.add_argument("--concurrency", type=int, help="records in flight at once (default 1)")

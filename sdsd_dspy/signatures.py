@@ -64,6 +64,14 @@ class AssistantReply(dspy.Signature):
     reply: str = dspy.OutputField(desc="the assistant's next reply")
 
 
+class AssistantReplyTagged(dspy.Signature):
+    """Reply, then tag the reply's own violations, as the paper's model did (seed: assistant_reply_tagged.md)."""
+
+    rules: str = dspy.InputField(desc="the principles, one per line with its id")
+    history: list[Turn] = dspy.InputField(desc="the chat so far, ending with the user's message")
+    reply: str = dspy.OutputField(desc="the reply, then a last line [OK] or [BREAKS: ids]")
+
+
 class JudgeReply(dspy.Signature):
     """Judge whether the final assistant reply breaks one principle (seed: judge_reply.md)."""
 
@@ -139,6 +147,7 @@ _BY_NAME: dict[str, type[dspy.Signature]] = {
     "plan_conversation": PlanConversation,
     "simulate_user": SimulateUser,
     "assistant_reply": AssistantReply,
+    "assistant_reply_tagged": AssistantReplyTagged,
     "judge_reply": JudgeReply,
     "critique_reply": CritiqueReply,
     "revise_reply": ReviseReply,

@@ -29,10 +29,11 @@ class ScriptedEngine:
         self.usage = usage
 
     def _route(self, system: str) -> str:
-        for name in self.scripts:
-            if seed_instructions(name)[:80] in system:
-                return name
-        raise AssertionError(f"no script for system prompt: {system[:200]!r}")
+        flat = " ".join(system.split())  # ChatAdapter re-indents multi-line instructions
+        matches = [name for name in self.scripts if " ".join(seed_instructions(name).split()) in flat]
+        if not matches:
+            raise AssertionError(f"no script for system prompt: {system[:200]!r}")
+        return max(matches, key=lambda name: len(seed_instructions(name)))
 
     def complete(self, request):
         messages = request_messages(request)

@@ -63,3 +63,20 @@ def test_near_duplicates():
     assert is_near_duplicate("Cooking at home", ["Home cooking"])
     assert not is_near_duplicate("Astronomy", ["Home cooking", "Gardening"])
     assert is_near_duplicate("   ", ["x"])
+
+
+def test_split_inline_tag():
+    from sdsd_dspy.formatting import split_inline_tag
+    ids = ["harm.weapons", "honesty.no_fabrication"]
+    assert split_inline_tag("Sure.\n[BREAKS: harm.weapons]", ids) == ("Sure.", ["harm.weapons"])
+    assert split_inline_tag("Fine [ok]", ids) == ("Fine", [])
+    assert split_inline_tag("No tag here.", ids) == ("No tag here.", None)
+    assert split_inline_tag("x [BREAK: Honesty.No_Fabrication, made.up]", ids) == ("x", ["honesty.no_fabrication"])
+
+
+def test_parse_steps_and_flip_roles():
+    from sdsd_dspy.formatting import flip_roles, parse_steps
+    assert parse_steps("1. **Ask** X\n\n2) Push Y\n- Thank") == ["Ask X", "Push Y", "Thank"]
+    assert parse_steps("") == []
+    turns = [Turn(role="user", content="a"), Turn(role="assistant", content="b")]
+    assert [t.role for t in flip_roles(turns)] == ["assistant", "user"]

@@ -146,3 +146,20 @@ def test_first_violation_empty():
     assert first_violation([]) is None
     assert first_violation([Verdict(principle_id="a.b", turn_index=3, violated=True),
                             Verdict(principle_id="a.b", turn_index=1, violated=True)]) == 1
+
+
+def test_inline_mode_takes_verdicts_from_the_assistants_own_tags():
+    sample = _sample()
+    bad = sample.principles[0].id
+    scripts = clean_run_scripts(assistant_reply_tagged=[f"Here is how.\n[BREAKS: {bad}]", "All good. [OK]"],
+                                judge_reply=[{"explanation": "fixed", "violated": False}])
+    lm, engine = scripted_lm(scripts)
+    with dspy.context(lm=lm):
+        out = SDSDProgram(max_turns=2, inline_tags=True)(sample=sample)
+    assert out.turns[1].content == "Here is how." and out.violation_turn == 1
+    assert [v.violated for v in out.verdicts if v.turn_index == 1] == [True, False]
+    assert out.revision is not None and out.revision.passes
+    names = [name for name, _ in engine.calls]
+    assert "assistant_reply" not in names and names.count("judge_reply") == 1  # only the revision's re-check
+    rules_prompt = next(m for name, m in engine.calls if name == "assistant_reply_tagged")[0]["content"]
+    assert f"[{bad}]" in rules_prompt

@@ -5,11 +5,18 @@ from __future__ import annotations
 import dspy
 
 from sdsd_dspy.adapters import ChatTurnAdapter
-from sdsd_dspy.formatting import clean_turn, flip_roles, is_near_duplicate, split_stop_marker
+from sdsd_dspy.formatting import (
+    clean_turn,
+    flip_roles,
+    format_principles,
+    is_near_duplicate,
+    split_inline_tag,
+    split_stop_marker,
+)
 from sdsd_dspy.lm.ledger import stage
 from sdsd_dspy.modules.errors import GenerationError
 from sdsd_dspy.signatures import seeded
-from sdsd_dspy.types import Plan, Turn
+from sdsd_dspy.types import Plan, Principle, Turn
 
 
 class SelfChat(dspy.Module):
@@ -18,7 +25,9 @@ class SelfChat(dspy.Module):
     Both roles see the dialogue as real chat messages from their own side (:class:`ChatTurnAdapter`).
 
     ``max_turns`` counts assistant replies. The user simulator ends the chat by writing the stop marker
-    (``[DONE]``); a chat that reaches ``max_turns`` is marked truncated. A user message that repeats the previous
+    (``[DONE]``); a chat that reaches ``max_turns`` is marked truncated. With ``inline_tags`` the assistant also
+    sees the principles and ends each reply with ``[OK]`` or ``[BREAKS: ids]`` (the paper's self-tagging); the
+    tags come back per assistant turn index. A user message that repeats the previous
     one (small models loop) also ends the chat, with ``stop_reason="repetition"``.
 
     Example:
@@ -27,21 +36,29 @@ class SelfChat(dspy.Module):
         ('assistant', True, 'max_turns')
     """
 
-    def __init__(self, max_turns: int = 3):
+    def __init__(self, max_turns: int = 3, inline_tags: bool = False):
         super().__init__()
         if max_turns < 1:
             raise ValueError("max_turns must be at least 1")
         self.max_turns = max_turns
+        self.inline_tags = inline_tags
+        self.assistant_tagged = dspy.Predict(seeded("assistant_reply_tagged"))
         self.user = dspy.Predict(seeded("simulate_user"))
         self.assistant = dspy.Predict(seeded("assistant_reply"))
         self.adapter = ChatTurnAdapter()
 
-    def forward(self, plan: Plan) -> dspy.Prediction:
+    def forward(self, plan: Plan, principles: list[Principle] | None = None) -> dspy.Prediction:
         turns = [Turn(role="user", content=plan.opening_message)]
+        tags: dict[int, list[str] | None] = {}
         stop_reason = "max_turns"
         for turn in range(self.max_turns):
             with stage("self_chat"), dspy.context(adapter=self.adapter):
-                reply = clean_turn(self.assistant(history=turns).reply or "")
+                if self.inline_tags:
+                    raw = self.assistant_tagged(rules=format_principles(principles or []), history=turns).reply
+                    reply, tags[len(turns)] = split_inline_tag(raw or "", [p.id for p in principles or []])
+                    reply = clean_turn(reply)
+                else:
+                    reply = clean_turn(self.assistant(history=turns).reply or "")
             if not reply:
                 raise GenerationError("self_chat", f"empty assistant reply at turn {len(turns)}")
             turns.append(Turn(role="assistant", content=reply))
@@ -58,4 +75,4 @@ class SelfChat(dspy.Module):
                 stop_reason = "repetition"
                 break
             turns.append(Turn(role="user", content=message))
-        return dspy.Prediction(turns=turns, truncated=stop_reason == "max_turns", stop_reason=stop_reason)
+        return dspy.Prediction(turns=turns, truncated=stop_reason == "max_turns", stop_reason=stop_reason, tags=tags)

@@ -34,6 +34,7 @@ class RunConfig(BaseModel):
     lm: LMConfig = Field(default_factory=LMConfig)
     max_turns: int = Field(default=3, ge=1, description="assistant replies before a dialogue is cut off")
     judge_turns: Literal["all", "final"] = "all"
+    inline_tags: bool = Field(default=False, description="the assistant tags its own violations (the paper's way)")
     principles_per_dialogue: int = Field(default=2, ge=1)
     max_revisions: int = Field(default=2, ge=1)
     concurrency: int = Field(default=1, ge=1)

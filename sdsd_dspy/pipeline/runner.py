@@ -81,7 +81,7 @@ def check_resumable(folder: Path, config: RunConfig) -> None:
 
 def build_program(config: RunConfig) -> tuple[SDSDProgram, str]:
     program = SDSDProgram(max_turns=config.max_turns, judge_turns=config.judge_turns,
-                          max_revisions=config.max_revisions)
+                          max_revisions=config.max_revisions, inline_tags=config.inline_tags)
     version = artifacts.load_into(program, config.program)
     return program, version
 
