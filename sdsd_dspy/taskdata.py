@@ -10,29 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from sdsd_dspy.paths import signatures_dir
 from sdsd_dspy.types import Domain, Goal, Principle
+from sdsd_dspy.yamlfile import read_yaml_mapping
 
 
 class TaskDataError(ValueError):
     """A task-data file is missing, unreadable or holds an invalid entry."""
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise TaskDataError(f"{path}: file not found") from exc
-    except yaml.YAMLError as exc:
-        raise TaskDataError(f"{path}: not valid YAML: {exc}") from exc
-
-
 def _entries(path: Path, key: str) -> list[Any]:
-    data = _read_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+    data = read_yaml_mapping(path, TaskDataError)
+    if not isinstance(data.get(key), list):
         raise TaskDataError(f"{path}: expected a mapping with a list under '{key}'")
     return data[key]
 
@@ -59,8 +50,7 @@ def _validate(path: Path, key: str, model: type[BaseModel], raw: list[Any], labe
 
 def load_principles(path: Path | None = None) -> list[Principle]:
     path = path or signatures_dir() / "principles.yaml"
-    data = _read_yaml(path)
-    sources = data.get("sources", {}) if isinstance(data, dict) else {}
+    sources = read_yaml_mapping(path, TaskDataError).get("sources", {})
     principles = _validate(path, "principles", Principle, _entries(path, "principles"), "id")
     for i, p in enumerate(principles):
         if sources and p.source not in sources:

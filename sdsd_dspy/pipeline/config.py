@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sdsd_dspy.lm.factory import LMConfig
+from sdsd_dspy.yamlfile import describe, read_yaml_mapping
 
 
 class ConfigError(ValueError):
@@ -53,23 +53,11 @@ class RunConfig(BaseModel):
         return data
 
 
-def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-
-
 def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
     """Merge a YAML file (if any) with CLI overrides (``None`` values ignored; ``lm.*`` keys nested)."""
     data: dict[str, Any] = {}
     if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{path}: config file not found") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of settings")
-        data = loaded
+        data = read_yaml_mapping(path, ConfigError, "config file")
     for key, value in overrides.items():
         if value is None:
             continue
@@ -83,4 +71,4 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> RunConfig:
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{path or 'command line'}: {_errors(exc)}") from exc
+        raise ConfigError(f"{path or 'command line'}: {describe(exc)}") from exc

@@ -14,8 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sdsd_dspy.yamlfile import describe, read_yaml_mapping
 
 
 class RecipeError(ValueError):
@@ -47,16 +48,8 @@ class Recipe(BaseModel):
 
 
 def load_recipe(path: Path) -> Recipe:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RecipeError(f"{path}: recipe not found") from exc
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RecipeError(f"{path}: expected a mapping")
+    data = read_yaml_mapping(path, RecipeError, "recipe")
     try:
         return Recipe.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise RecipeError(f"{path}: {problems}") from exc
+        raise RecipeError(f"{path}: {describe(exc)}") from exc
