@@ -7,6 +7,7 @@ the version named in ``artifacts/programs/DEFAULT`` when that file exists, else 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import dspy
 from sdsd_dspy.paths import artifacts_dir
 
 SEED = "seed"
+logger = logging.getLogger(__name__)
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -47,8 +49,26 @@ def load_into(program: dspy.Module, name: str) -> str:
     if not path.is_file():
         known = ", ".join(list_versions()) or "none compiled yet"
         raise FileNotFoundError(f"program version {version!r} not found at {path} (known: seed, {known})")
-    program.load(str(path))
+    state = json.loads(path.read_text())
+    known = dict(program.named_parameters())
+    missing = sorted(set(known) - set(state))
+    if missing:  # saved by an older program: those parts keep their seed state
+        logger.warning("program version %s has no state for %s; they keep their seed state", version,
+                       ", ".join(missing))
+    for name, param in known.items():
+        if name in state:
+            param.load_state(state[name])
     return version
+
+
+def compiled_for(version: str) -> str | None:
+    """The model id a version was compiled with (its weights and thresholds are calibrated to that model)."""
+    if version == SEED:
+        return None
+    try:
+        return json.loads((programs_dir() / version / "manifest.json").read_text())["model"]["id"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def save_version(program: dspy.Module, version: str, manifest: dict[str, Any], *, make_default: bool = False) -> Path:

@@ -13,7 +13,9 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _isolated():
+def _isolated(tmp_path, monkeypatch):
+    # compiled versions in the checkout's artifacts/ must not change what a test runs
+    monkeypatch.setenv("SDSD_ARTIFACTS", str(tmp_path / "artifacts"))
     with dspy.context(lm=None, adapter=None):
         yield
 

@@ -109,3 +109,30 @@ def test_run_uses_a_compiled_version(scripted, tmp_path, monkeypatch):
     program, version = build_program(RunConfig(program="v1"))
     assert version == "v1" and program.detector.settings.strategy == "probe"
     assert run.main(["--program", "nope", "--out", str(tmp_path / "o")]) == 2
+
+
+def test_shipped_versions_load_into_the_current_program(monkeypatch):
+    from pathlib import Path
+
+    from sdsd_dspy.program import SDSDProgram
+    monkeypatch.setenv("SDSD_ARTIFACTS", str(Path("artifacts").resolve()))
+    for version in artifacts.list_versions():
+        program = SDSDProgram()
+        assert artifacts.load_into(program, version) == version
+        manifest = json.loads((artifacts.programs_dir() / version / "manifest.json").read_text())
+        assert program.detector.settings.dump_state() == manifest["detector_settings"]
+        assert {"train", "dev", "test"} <= set(manifest["scores"])
+
+
+def test_a_version_saved_by_an_older_program_still_loads(scripted, caplog):
+    from sdsd_dspy.program import SDSDProgram
+    program = SDSDProgram()
+    program.detector.settings.threshold = 0.42
+    folder = artifacts.save_version(program, "old", {"model": {"id": "x"}})
+    state = json.loads((folder / "program.json").read_text())
+    del state["self_chat.assistant_tagged"]
+    (folder / "program.json").write_text(json.dumps(state))
+    fresh = SDSDProgram()
+    assert artifacts.load_into(fresh, "old") == "old"
+    assert fresh.detector.settings.threshold == 0.42 and "self_chat.assistant_tagged" in caplog.text
+    assert artifacts.compiled_for("old") == "x" and artifacts.compiled_for("seed") is None

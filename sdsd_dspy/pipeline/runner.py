@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import logging
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from sdsd_dspy.taskdata import TaskData
 from sdsd_dspy.types import DialogueRecord, Sample
 
 FAIL_FAST_AFTER = 3
+logger = logging.getLogger(__name__)
 
 
 class RunAborted(RuntimeError):
@@ -103,6 +105,11 @@ def generate(config: RunConfig, callbacks: RunCallbacks | None = None, *, lm: ds
     if lm is None:
         lm, model_info = build_lm(config.lm)
     model_info = model_info or ModelInfo(id=getattr(lm, "model", "unknown"))
+    tuned_for = artifacts.compiled_for(version)
+    if tuned_for and tuned_for != model_info.id:
+        logger.warning("program %s was compiled for %s, not %s: its detector threshold and weights are calibrated "
+                       "to that model; compile one for this model or pass --program seed", version, tuned_for,
+                       model_info.id)
 
     store = RecordStore(folder)
     (folder / "config.json").write_text(json.dumps(
@@ -115,8 +122,8 @@ def generate(config: RunConfig, callbacks: RunCallbacks | None = None, *, lm: ds
     result = RunResult(folder=folder, skipped=len(samples) - len(pending))
     manifest: dict[str, Any] = {
         "status": "running", "started": now(), "config": config.model_dump(mode="json"),
-        "program_version": version, "model": model_info.model_dump(), "git_commit": git_commit(),
-        "packages": package_versions(), "records_requested": config.records,
+        "program_version": version, "program_compiled_for": tuned_for, "model": model_info.model_dump(),
+        "git_commit": git_commit(), "packages": package_versions(), "records_requested": config.records,
     }
     _write_manifest(folder, manifest)
     callbacks.on_run_start(len(samples), len(pending))
