@@ -53,6 +53,25 @@ def usage_since(lm: Any, start: int) -> dict[str, int]:
     return {"calls": len(entries), "prompt_tokens": prompt, "completion_tokens": completion}
 
 
+def recorded_dev_accuracy(version: str, devset: Path, limit: int | None) -> float | None:
+    """A version's dev accuracy on this dev file, from its manifest or its eval reports; None if never measured."""
+    from sdsd_dspy import artifacts
+
+    folder = artifacts.programs_dir() / version
+    try:
+        scores = json.loads((folder / "manifest.json").read_text())["scores"]["dev"]
+        recipe_dev = json.loads((folder / "manifest.json").read_text())["recipe"]
+        if Path(recipe_dev["devset"]) == devset and recipe_dev.get("dev_limit") == limit:
+            return scores["accuracy"]
+    except (OSError, KeyError, ValueError):
+        pass
+    report = folder / "evals" / (devset.stem + (f"-n{limit}" if limit else "") + ".json")
+    try:
+        return json.loads(report.read_text())["accuracy"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     setup(args.verbose)
@@ -145,17 +164,22 @@ def main(argv: list[str] | None = None) -> int:
         "git_commit": git_commit(), "packages": package_versions(),
         "command": "python -m sdsd_dspy.compile " + " ".join(argv if argv is not None else sys.argv[1:]), **extra,
     }
+    # The default changes only for a version that beats the current default on dev (never on test). A default
+    # with no dev score on this dev file (the seed, at first) is measured now, so "better" is always measured.
     current = artifacts.resolve_version("default")
-    current_dev = None
-    if current != artifacts.SEED:
-        try:
-            current_dev = json.loads((artifacts.programs_dir() / current / "manifest.json").read_text())[
-                "scores"]["dev"]["accuracy"]
-        except (OSError, KeyError, ValueError):
-            current_dev = None
     new_dev = scores.get("dev", {}).get("accuracy")
-    make_default = args.make_default or (not args.no_default and new_dev is not None
-                                         and (current_dev is None or new_dev > current_dev))
+    current_dev = None
+    if new_dev is not None and not args.make_default and not args.no_default:
+        current_dev = recorded_dev_accuracy(current, recipe.devset, recipe.dev_limit)
+        if current_dev is None:
+            baseline = LabeledDetector()
+            artifacts.load_into(baseline, current)
+            report, _ = evaluate(baseline, dev, lm)
+            current_dev = report["accuracy"]
+        manifest["default_comparison"] = {"default": current, "default_dev_accuracy": current_dev,
+                                          "dev_accuracy": new_dev}
+        console.print(f"  default {current}: dev accuracy {current_dev:.3f}")
+    make_default = args.make_default or (not args.no_default and new_dev is not None and new_dev > current_dev)
     folder = artifacts.save_version(program, version, manifest, make_default=make_default)
     console.print(f"saved {folder} ({compile_seconds / 60:.1f} min to compile, {compile_usage['calls']} LM calls)"
                   + (" — now the default" if make_default else ""))

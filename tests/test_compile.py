@@ -57,7 +57,13 @@ def test_calibrate_compile_saves_a_version_that_eval_and_run_load(scripted, caps
     assert manifest["parent"] == "seed" and manifest["scores"]["dev"]["n"] == 6
     assert manifest["compile"]["calls"] > 0 and manifest["model"]["id"] == "scripted/test-model"
     assert "threshold" in manifest["calibration"]
-    assert artifacts.resolve_version("default") == "v1"  # first compiled version beats the seed
+    # the seed had no dev score: it was measured, and the default moved only if v1 beat it on dev
+    comparison = manifest["default_comparison"]
+    assert comparison["default"] == "seed" and 0.0 <= comparison["default_dev_accuracy"] <= 1.0
+    beat = comparison["dev_accuracy"] > comparison["default_dev_accuracy"]
+    assert artifacts.resolve_version("default") == ("v1" if beat else "seed")
+    assert compile_cli.main(["--recipe", str(path), "--name", "v1b", "--scores", "dev", "--make-default"]) == 0
+    assert artifacts.resolve_version("default") == "v1b"
     state = json.loads((folder / "program.json").read_text())
     assert state["detector.settings"]["strategy"] == "probe"
     # eval loads it by name and writes its report next to it
@@ -65,9 +71,9 @@ def test_calibrate_compile_saves_a_version_that_eval_and_run_load(scripted, caps
     report = json.loads((folder / "evals" / "dev-n5.json").read_text())
     assert report["n"] == 5 and report["detector_settings"]["strategy"] == "probe"
     assert set(report["confusion"]) == {"tp", "fp", "tn", "fn"} and "per_principle" in report
-    # a second compile that is not better does not take the default
+    # --no-default never moves it
     assert compile_cli.main(["--recipe", str(path), "--name", "v2", "--scores", "dev", "--no-default"]) == 0
-    assert artifacts.resolve_version("default") == "v1"
+    assert artifacts.resolve_version("default") == "v1b"
     with pytest.raises(FileExistsError):
         artifacts.save_version(__import__("sdsd_dspy.program").program.SDSDProgram(), "v1", {})
 
