@@ -142,3 +142,15 @@ def test_a_version_saved_by_an_older_program_still_loads(scripted, caplog):
     assert artifacts.load_into(fresh, "old") == "old"
     assert fresh.detector.settings.threshold == 0.42 and "self_chat.assistant_tagged" in caplog.text
     assert artifacts.compiled_for("old") == "x" and artifacts.compiled_for("seed") is None
+
+
+def test_report_compares_eval_reports(scripted, capsys):
+    from sdsd_dspy import report
+    assert report.main([]) == 1
+    assert eval_cli.main(["--labeled", "evals/detector/dev.jsonl", "--program", "seed", "--limit", "3"]) == 0
+    assert eval_cli.main(["--labeled", "evals/detector/dev.jsonl", "--program", "seed", "--limit", "3",
+                          "--strategy", "inline"]) == 0
+    out = scripted / "cmp.md"
+    assert report.main(["--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| seed | predict | dev.jsonl |" in text and "| seed | inline | dev.jsonl |" in text
