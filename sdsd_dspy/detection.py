@@ -19,7 +19,9 @@ from sdsd_dspy.labeled import LabeledExample
 from sdsd_dspy.modules.detector import ViolationDetector
 from sdsd_dspy.modules.judges import DetectorSettings
 from sdsd_dspy.taskdata import TaskData
-from sdsd_dspy.types import Principle, Turn
+from sdsd_dspy.types import Principle, PrincipleCategory, Turn
+
+_CATEGORIES = set(PrincipleCategory.__args__)
 
 
 def principle_of(example: LabeledExample, task: TaskData | None) -> Principle:
@@ -33,12 +35,11 @@ def principle_of(example: LabeledExample, task: TaskData | None) -> Principle:
         if known is not None and known.text.strip() == example.principle.strip():
             return known
     category = (example.principle_id or "").split(".", 1)[0]
-    from sdsd_dspy.types import PrincipleCategory
-
-    valid = category in PrincipleCategory.__args__
+    # Not validated on purpose: a user's principle may have no category of ours; "custom" makes per-category
+    # detector weights fall back to the shared ones.
     return Principle.model_construct(id=example.principle_id or "custom.principle",
-                                     category=category if valid else "harm", source="labeled file",
-                                     text=example.principle, check=None)
+                                     category=category if category in _CATEGORIES else "custom",
+                                     source="labeled file", text=example.principle, check=None, options=None)
 
 
 def to_dspy_examples(examples: Sequence[LabeledExample], task: TaskData | None = None) -> list[dspy.Example]:
