@@ -122,6 +122,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "confusion": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
         "per_principle": {k: {"accuracy": c / t, "n": t} for k, (c, t) in sorted(per.items())},
         "errors": sum(1 for r in rows if r.get("error")),
+        "cached_calls": sum(r.get("cached_calls", 0) for r in rows),  # cached calls cost no time and no tokens
         "seconds_per_example": sum(r["seconds"] for r in rows) / n if n else 0.0,
         "prompt_tokens_per_example": sum(r["prompt_tokens"] for r in rows) / n if n else 0.0,
         "completion_tokens_per_example": sum(r["completion_tokens"] for r in rows) / n if n else 0.0,
@@ -153,6 +154,8 @@ def evaluate(program: LabeledDetector, examples: list[dspy.Example], lm: dspy.Ba
         row["prompt_tokens"] = sum(u.get("prompt_tokens", u.get("input_tokens")) or 0 for u in usage)
         row["completion_tokens"] = sum(u.get("completion_tokens", u.get("output_tokens")) or 0 for u in usage)
         row["calls"] = len(call_lm.history)
+        # a call answered from DSPy's cache reports no usage: it cost neither tokens nor model time
+        row["cached_calls"] = sum(not any((h.get("usage") or {}).values()) for h in call_lm.history)
         rows.append(row)
         if progress:
             progress(i + 1, len(examples))

@@ -32,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lm", default="embedded", help="'embedded' or a litellm model string")
     p.add_argument("--api-base")
     p.add_argument("--limit", type=int, help="only the first N examples")
+    p.add_argument("--no-cache", action="store_true", help="bypass DSPy's cache (for honest seconds and tokens)")
     p.add_argument("--out", type=Path, help="report path (default: next to the program version)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
@@ -48,7 +49,9 @@ def print_report(report: dict, title: str) -> None:
         console.print(f"  AUC {report['auc']:.3f}")
     console.print(f"  per example: {report['seconds_per_example']:.2f} s, "
                   f"{report['prompt_tokens_per_example']:.0f} prompt + "
-                  f"{report['completion_tokens_per_example']:.0f} completion tokens")
+                  f"{report['completion_tokens_per_example']:.0f} completion tokens"
+                  + (f"  ({report['cached_calls']} calls answered from cache: rerun with --no-cache to time them)"
+                     if report.get("cached_calls") else ""))
     worst = sorted(report["per_principle"].items(), key=lambda kv: kv[1]["accuracy"])[:8]
     console.print("  weakest principles: " + ", ".join(f"{k} {v['accuracy']:.2f} (n={v['n']})" for k, v in worst))
 
@@ -70,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         version = artifacts.load_into(program, args.program)
         if args.strategy:
             program.detector.settings.strategy = args.strategy
-        lm, info = build_lm(LMConfig(model=args.lm, api_base=args.api_base, temperature=0.0, max_tokens=256))
+        lm, info = build_lm(LMConfig(model=args.lm, api_base=args.api_base, temperature=0.0, max_tokens=256,
+                                     cache=not args.no_cache))
     except (LabeledFileError, FileNotFoundError, EmbeddedModelError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 2

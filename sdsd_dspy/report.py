@@ -26,7 +26,8 @@ def collect(programs: Path) -> list[dict[str, Any]]:
             "strategy": (r.get("detector_settings") or {}).get("strategy", "?"),
             "file": Path(r.get("labeled_file", path.stem)).name, "model": (r.get("model") or {}).get("id", "?"),
             "n": r["n"], "accuracy": r["accuracy"], "precision": r["precision"], "recall": r["recall"],
-            "f1": r["f1"], "auc": r.get("auc"), "seconds": r.get("seconds_per_example"),
+            "f1": r["f1"], "auc": r.get("auc"),
+            "seconds": "cached" if r.get("cached_calls") else r.get("seconds_per_example"),
             "command": r.get("command", ""),
         })
     return rows
