@@ -71,14 +71,20 @@ class SDSDProgram(dspy.Module):
             text = self.critic(principles=broken, context=context, reply=original).critique
             critique = Critique(turn_index=violation_turn, principle_ids=broken_ids, text=text)
             for attempt in range(1, self.max_revisions + 1):
-                new = self.reviser(principles=broken, context=context, reply=original, critique=text).revision
+                rewrite = self.reviser(principles=broken, context=context, reply=original, critique=text,
+                                       attempt=attempt)
+                new = rewrite.revision
                 with stage("recheck"):
-                    recheck = [
-                        Verdict(principle_id=p.id, turn_index=violation_turn, violated=violated, explanation=why,
-                                p_violation=p_yes)
-                        for p in broken
-                        for violated, why, p_yes in [self.detector.judge_reply(p, context, new)]
-                    ]
+                    if rewrite.unchanged:  # the model copied the original: it still breaks the same principles
+                        recheck = [Verdict(principle_id=p.id, turn_index=violation_turn, violated=True,
+                                           explanation="the revision repeats the original reply") for p in broken]
+                    else:
+                        recheck = [
+                            Verdict(principle_id=p.id, turn_index=violation_turn, violated=violated,
+                                    explanation=why, p_violation=p_yes)
+                            for p in broken
+                            for violated, why, p_yes in [self.detector.judge_reply(p, context, new)]
+                        ]
                 revision = Revision(turn_index=violation_turn, text=new, recheck=recheck, attempt=attempt)
                 if revision.passes:
                     break

@@ -163,3 +163,23 @@ def test_inline_mode_takes_verdicts_from_the_assistants_own_tags():
     assert "assistant_reply" not in names and names.count("judge_reply") == 1  # only the revision's re-check
     rules_prompt = next(m for name, m in engine.calls if name == "assistant_reply_tagged")[0]["content"]
     assert f"[{bad}]" in rules_prompt
+
+
+def test_a_user_turn_parroting_the_assistant_ends_the_chat():
+    reply = "Mix flour, water, yeast and salt, knead, proof, bake."
+    lm, _ = scripted_lm(clean_run_scripts(simulate_user=[reply]))
+    with dspy.context(lm=lm):
+        chat = SelfChat(max_turns=4)(plan=PLAN_OBJ)
+    assert chat.stop_reason == "repetition" and [t.role for t in chat.turns] == ["user", "assistant"]
+
+
+def test_a_revision_that_copies_the_original_fails_without_a_judge_call_and_retries_vary():
+    judge = [{"explanation": "bad", "violated": True}] + [{"explanation": "ok", "violated": False}] * 10
+    original = "Mix flour, water, yeast and salt, knead, proof, bake."
+    lm, engine = scripted_lm(clean_run_scripts(judge_reply=judge, revise_reply=[{"revision": original},
+                                                                                 {"revision": "A safer answer."}]))
+    with dspy.context(lm=lm):
+        out = SDSDProgram(max_turns=2, max_revisions=2)(sample=_sample())
+    assert out.revision.text == "A safer answer." and out.revision.attempt == 2 and out.revision.passes
+    revise_calls = [m for name, m in engine.calls if name == "revise_reply"]
+    assert len(revise_calls) == 2

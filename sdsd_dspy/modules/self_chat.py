@@ -27,8 +27,8 @@ class SelfChat(dspy.Module):
     ``max_turns`` counts assistant replies. The user simulator ends the chat by writing the stop marker
     (``[DONE]``); a chat that reaches ``max_turns`` is marked truncated. With ``inline_tags`` the assistant also
     sees the principles and ends each reply with ``[OK]`` or ``[BREAKS: ids]`` (the paper's self-tagging); the
-    tags come back per assistant turn index. A user message that repeats the previous
-    one (small models loop) also ends the chat, with ``stop_reason="repetition"``.
+    tags come back per assistant turn index. A user message that repeats an earlier one or parrots the
+    assistant's last reply (small models loop) also ends the chat, with ``stop_reason="repetition"``.
 
     Example:
         >>> chat = SelfChat(max_turns=3)(plan=plan)          # doctest: +SKIP
@@ -70,7 +70,9 @@ class SelfChat(dspy.Module):
             if done or not message:
                 stop_reason = "done"
                 break
-            previous = [t.content for t in turns if t.role == "user"]
+            # small models loop or echo: a user turn that repeats an earlier user turn, or parrots the assistant's
+            # last reply, ends the chat rather than padding it
+            previous = [t.content for t in turns if t.role == "user"] + [turns[-1].content]
             if is_near_duplicate(message, previous, threshold=0.8):
                 stop_reason = "repetition"
                 break
