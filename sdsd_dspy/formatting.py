@@ -98,11 +98,6 @@ def flip_roles(turns: Sequence[Turn]) -> list[Turn]:
     return [Turn(role="assistant" if t.role == "user" else "user", content=t.content) for t in turns]
 
 
-def to_messages(turns: Sequence[Turn]) -> list[dict[str, str]]:
-    """Chat-format messages (what TRL and ``datasets`` expect)."""
-    return [{"role": t.role, "content": t.content} for t in turns]
-
-
 def assistant_indices(turns: Sequence[Turn]) -> list[int]:
     return [i for i, t in enumerate(turns) if t.role == "assistant"]
 

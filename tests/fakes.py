@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dspy
@@ -13,7 +14,7 @@ from sdsd_dspy.signatures import seed_instructions
 
 def chat_format(fields: dict[str, Any]) -> str:
     """What a well-behaved model answers under DSPy's ChatAdapter."""
-    parts = [f"[[ ## {k} ## ]]\n{v if isinstance(v, str) else __import__('json').dumps(v)}" for k, v in fields.items()]
+    parts = [f"[[ ## {k} ## ]]\n{v if isinstance(v, str) else json.dumps(v)}" for k, v in fields.items()]
     return "\n\n".join(parts + ["[[ ## completed ## ]]"])
 
 

@@ -10,7 +10,6 @@ from sdsd_dspy.formatting import (
     normalize_name,
     record_id,
     split_stop_marker,
-    to_messages,
 )
 from sdsd_dspy.types import Principle, Turn
 
@@ -44,11 +43,10 @@ def test_split_stop_marker(raw, expected):
     assert STOP_MARKER == "[DONE]"
 
 
-def test_transcript_and_messages():
+def test_transcript_and_assistant_indices():
     turns = [Turn(role="user", content="hi"), Turn(role="assistant", content="hello")]
     assert format_transcript(turns) == "User: hi\n\nAssistant: hello"
     assert format_transcript([]).startswith("(")
-    assert to_messages(turns) == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
     assert assistant_indices(turns) == [1]
 
 
