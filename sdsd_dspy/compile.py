@@ -59,10 +59,10 @@ def recorded_dev_accuracy(version: str, devset: Path, limit: int | None) -> floa
 
     folder = artifacts.programs_dir() / version
     try:
-        scores = json.loads((folder / "manifest.json").read_text())["scores"]["dev"]
-        recipe_dev = json.loads((folder / "manifest.json").read_text())["recipe"]
-        if Path(recipe_dev["devset"]) == devset and recipe_dev.get("dev_limit") == limit:
-            return scores["accuracy"]
+        manifest = json.loads((folder / "manifest.json").read_text())
+        recipe = manifest["recipe"]
+        if Path(recipe["devset"]) == devset and recipe.get("dev_limit") == limit:
+            return manifest["scores"]["dev"]["accuracy"]
     except (OSError, KeyError, ValueError):
         pass
     report = folder / "evals" / (devset.stem + (f"-n{limit}" if limit else "") + ".json")
