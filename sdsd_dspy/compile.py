@@ -134,8 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             judge = run_dspy_optimizer(recipe, detector.active_judge(), train, dev, lm, budget, reflection)
     detector.set_active_judge(judge)
+    if detector.settings.strategy == "contrast":  # the version keeps the texts it was tuned with
+        for name in detector.settings.framings:
+            detector.settings.instructions.setdefault(name, detector.contrast.framing(name).model_dump())
     dev_scores = None
-    if recipe.calibrate and detector.settings.strategy in ("probe", "features"):
+    if recipe.calibrate and detector.settings.strategy in ("probe", "features", "contrast"):
         dev_scores = judge_scores(detector.active_judge(), dev, lm)
         threshold, dev_acc = calibrate_threshold([bool(e.violation) for e in dev], dev_scores)
         detector.settings.threshold = threshold

@@ -28,7 +28,10 @@ def parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--labeled", type=Path, required=True, help="labeled JSONL file")
     p.add_argument("--program", default="default", help="program version (default: the default version)")
-    p.add_argument("--strategy", choices=["probe", "predict", "inline"], help="override the detector's strategy")
+    p.add_argument("--strategy", choices=["probe", "features", "predict", "inline", "contrast"],
+                   help="override the detector's strategy")
+    p.add_argument("--context", choices=["none", "last_user", "all"],
+                   help="override how much of the dialogue the detector sees")
     p.add_argument("--lm", default="embedded", help="'embedded' or a litellm model string")
     p.add_argument("--api-base")
     p.add_argument("--limit", type=int, help="only the first N examples")
@@ -73,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         version = artifacts.load_into(program, args.program)
         if args.strategy:
             program.detector.settings.strategy = args.strategy
+        if args.context:
+            program.detector.settings.context = args.context
         lm, info = build_lm(LMConfig(model=args.lm, api_base=args.api_base, temperature=0.0, max_tokens=256,
                                      cache=not args.no_cache))
     except (LabeledFileError, FileNotFoundError, EmbeddedModelError, ValueError) as exc:
@@ -93,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         **report, "rows": rows,
     }
     out = args.out or artifacts.programs_dir() / version / "evals" / (
-        args.labeled.stem + (f"-{args.strategy}" if args.strategy else "") + (f"-n{args.limit}" if args.limit else "")
+        args.labeled.stem + (f"-{args.strategy}" if args.strategy else "")
+        + (f"-{args.context}" if args.context else "") + (f"-n{args.limit}" if args.limit else "")
         + ("" if args.lm == "embedded" else "-" + args.lm.replace("/", "_")) + ".json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")

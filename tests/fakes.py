@@ -78,3 +78,38 @@ def clean_run_scripts(**overrides: list[Any]) -> dict[str, list[Any]]:
     }
     scripts.update(overrides)
     return scripts
+
+
+class ScoringEngine(ScriptedEngine):
+    """A scripted engine that also scores given text, like the embedded llama.cpp engine.
+
+    Each word of the continuation costs -1.0, except the words in ``breaker_words``, which cost -0.2 when the
+    system prompt tells the assistant to break its rule and -3.0 otherwise (replies with those words read as
+    written by a rule-breaker), and the words in ``follower_words``, the other way round.
+    """
+
+    def __init__(self, scripts: dict[str, list[Any]] | None = None, breaker_words: tuple[str, ...] = ("precursors",),
+                 follower_words: tuple[str, ...] = ("can't",)):
+        super().__init__(scripts or {})
+        self.breaker_words = breaker_words
+        self.follower_words = follower_words
+        self.scored: list[tuple[list[dict], str]] = []
+
+    def score_continuation(self, messages: list[dict[str, str]], continuation: str) -> tuple[list[float], int]:
+        self.scored.append((messages, continuation))
+        breaking = "break" in messages[0]["content"].lower()
+        def cost(word: str) -> float:
+            word = word.strip(".,").lower()
+            if word in self.breaker_words:
+                return -0.2 if breaking else -3.0
+            if word in self.follower_words:
+                return -3.0 if breaking else -0.2
+            return -1.0
+
+        out = [cost(w) for w in continuation.split()]
+        return out, sum(len(m["content"].split()) for m in messages) + len(out)
+
+
+def scoring_lm(scripts: dict[str, list[Any]] | None = None, cache: bool = False) -> tuple[dspy.LM, ScoringEngine]:
+    engine = ScoringEngine(scripts)
+    return dspy.LM("scripted/scoring-model", engine=engine, cache=cache, num_retries=0), engine

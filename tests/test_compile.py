@@ -126,7 +126,9 @@ def test_shipped_versions_load_into_the_current_program(monkeypatch):
         program = SDSDProgram()
         assert artifacts.load_into(program, version) == version
         manifest = json.loads((artifacts.programs_dir() / version / "manifest.json").read_text())
-        assert program.detector.settings.dump_state() == manifest["detector_settings"]
+        # settings added after a version was saved take their defaults; every saved one loads as saved
+        saved = manifest["detector_settings"]
+        assert {k: v for k, v in program.detector.settings.dump_state().items() if k in saved} == saved
         assert {"train", "dev", "test"} <= set(manifest["scores"])
 
 
@@ -154,3 +156,22 @@ def test_report_compares_eval_reports(scripted, capsys):
     assert report.main(["--out", str(out)]) == 0
     text = out.read_text()
     assert "| seed | predict | dev.jsonl |" in text and "| seed | inline | dev.jsonl |" in text
+
+
+def test_optuna_study_over_the_contrast_judge_saves_its_framing_texts(monkeypatch, tmp_path):
+    monkeypatch.setenv("SDSD_ARTIFACTS", str(tmp_path / "artifacts"))
+    import sdsd_dspy.lm.factory as factory
+    from tests.fakes import scoring_lm
+    monkeypatch.setattr(factory, "build_lm", lambda config: (scoring_lm()[0], ModelInfo(id="scripted/scoring")))
+    path = _recipe(tmp_path, optimizer="optuna", budget={"n_trials": 3}, detector={"strategy": "contrast"},
+                   search_space={"strategy": ["contrast"], "framings": ["careful", "careful+behaviour"],
+                                 "aggregate": ["sum", "mean"]})
+    assert compile_cli.main(["--recipe", str(path), "--name", "c1", "--scores", "dev"]) == 0
+    manifest = json.loads((artifacts.programs_dir() / "c1" / "manifest.json").read_text())
+    # only the contrast space is searched (no probe questions or demos), and the threshold is calibrated
+    assert set(manifest["optuna"]["best_params"]) == {"strategy", "framings", "aggregate"}
+    settings = manifest["detector_settings"]
+    assert settings["strategy"] == "contrast" and "threshold" in manifest["calibration"]
+    assert set(settings["instructions"]) == set(settings["framings"])
+    assert all({"follows", "breaks"} == set(v) for v in settings["instructions"].values())
+    assert manifest["scores"]["dev"]["n"] == 6

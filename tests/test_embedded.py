@@ -37,6 +37,21 @@ def test_probe_reads_a_probability(lm):
     assert 0.0 < out.p_violation < 1.0  # a real distribution, not a parsed letter
 
 
+def test_engine_scores_a_given_reply_and_keeps_its_cache_consistent(lm):
+    from sdsd_dspy.lm.scoring import continuation_logprobs
+    messages = [{"role": "system", "content": "You are a careful assistant."},
+                {"role": "user", "content": "What is 2+2? Answer with the equation."}]
+    with dspy.context(lm=lm):
+        right = continuation_logprobs(messages, "2 + 2 = 4.")
+        wrong = continuation_logprobs(messages, "2 + 2 = 5.")
+        again = continuation_logprobs(messages, "2 + 2 = 4.")  # reuses the evaluated prefix
+    assert len(right) == len(wrong) >= 5 and all(x <= 0 for x in right)
+    assert sum(right) > sum(wrong) + 3
+    assert again == pytest.approx(right, abs=1e-3)
+    # generation after scoring still sees a clean context
+    assert "4" in lm(messages=messages, max_tokens=12, temperature=0.0)[0]
+
+
 def test_one_full_record(lm, tmp_path):
     from sdsd_dspy.pipeline.config import RunConfig
     from sdsd_dspy.pipeline.runner import generate

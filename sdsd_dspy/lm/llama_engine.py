@@ -149,6 +149,68 @@ class LlamaCppEngine:
                 completion["choices"][0]["logprobs"] = {"content": capture.content(detok)}
         return completion_to_response(completion, request.model)
 
+    def score_continuation(self, messages: list[dict[str, str]], continuation: str) -> tuple[list[float], int]:
+        """Log-probability of each token of ``continuation`` said as the assistant's next message after
+        ``messages`` (the end-of-turn token included), and the number of tokens evaluated.
+
+        This is scoring, not generation: the model reads the chat-formatted prompt and the continuation in one
+        pass and the logits of the continuation's positions are read off. Only those positions compute a
+        vocabulary row, so the cost is about that of reading the prompt.
+        """
+        import numpy as np
+
+        with self._lock:
+            llama = self._load()
+            prefix, suffix = self._chat_split(llama, messages, continuation)
+            pre = llama.tokenize(prefix.encode(), add_bos=True, special=True)
+            cont = llama.tokenize(suffix.encode(), add_bos=False, special=True)
+            if not cont:
+                return [], len(pre)
+            if len(pre) + len(cont) > llama.n_ctx():
+                raise ValueError(f"{len(pre) + len(cont)} tokens do not fit the context of {llama.n_ctx()}")
+            # reuse the cached prefix like generation does, then decode the scored positions with logits on
+            seen = llama.input_ids[: llama.n_tokens].tolist()
+            common = 0
+            while common < min(len(seen), len(pre) - 1) and seen[common] == pre[common]:
+                common += 1
+            llama.n_tokens = common
+            llama.eval(pre[common:-1])
+            chunk, out, n_vocab = [pre[-1], *cont[:-1]], [], llama.n_vocab()
+            for start in range(0, len(chunk), llama.n_batch):
+                part = chunk[start: start + llama.n_batch]
+                n_past = llama.n_tokens
+                llama._ctx.kv_cache_seq_rm(-1, n_past, -1)
+                llama._batch.set_batch(batch=part, n_past=n_past, logits_all=True)
+                llama._ctx.decode(llama._batch)
+                logits = np.ctypeslib.as_array(llama._ctx.get_logits(), shape=(len(part) * n_vocab,))
+                x = logits.reshape(len(part), n_vocab).astype(np.float64)
+                m = x.max(axis=1, keepdims=True)
+                lse = (m + np.log(np.exp(x - m).sum(axis=1, keepdims=True)))[:, 0]
+                targets = cont[start: start + len(part)]
+                out.extend((x[np.arange(len(part)), targets] - lse).tolist())
+                llama.input_ids[n_past: n_past + len(part)] = part
+                llama.n_tokens += len(part)
+            return out, len(pre) + len(cont)
+
+    @staticmethod
+    def _chat_split(llama: Any, messages: list[dict[str, str]], continuation: str) -> tuple[str, str]:
+        """(prompt up to the assistant's turn, the continuation with its end-of-turn marker) in the model's
+        own chat template."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ValueError("this GGUF has no chat template to score a reply with")
+        eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", errors="replace")
+        bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", errors="replace")
+        prompt = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
+        full = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=False)
+        prefix = prompt(messages=messages).prompt
+        whole = full(messages=[*messages, {"role": "assistant", "content": continuation}]).prompt
+        if not whole.startswith(prefix):
+            raise ValueError("the chat template does not extend the prompt with the assistant's message")
+        return prefix, whole[len(prefix):].rstrip()
+
     def stream(self, request: Any):
         return response_to_events(self.complete(request))
 

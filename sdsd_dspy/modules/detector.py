@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 import dspy
 
 from sdsd_dspy.formatting import assistant_indices
 from sdsd_dspy.lm.ledger import stage
+from sdsd_dspy.modules.contrast import ContrastJudge, ScoringUnsupported
 from sdsd_dspy.modules.judges import DetectorSettings, FeatureJudge, ProbeJudge, VotingJudge
 from sdsd_dspy.types import Principle, Turn, Verdict
 
-_ATTR = {"probe": "probe", "features": "combined", "predict": "judge", "inline": "self_tag"}
+log = logging.getLogger(__name__)
+
+_ATTR = {"probe": "probe", "features": "combined", "predict": "judge", "inline": "self_tag", "contrast": "contrast"}
 
 
 class ViolationDetector(dspy.Module):
@@ -23,9 +28,12 @@ class ViolationDetector(dspy.Module):
     - ``features``: several such questions combined by a per-category logistic model
       (:class:`~sdsd_dspy.modules.judges.FeatureJudge`);
     - ``predict``: one typed call with a bool output (``judge``), majority vote over ``settings.samples``;
-    - ``inline``: the assistant tags its own reply (the paper's setting), ``self_tag``.
+    - ``inline``: the assistant tags its own reply (the paper's setting), ``self_tag``;
+    - ``contrast``: the reply's likelihood from an assistant told to break the principle against one told to
+      follow it (:class:`~sdsd_dspy.modules.contrast.ContrastJudge`); on a model that cannot score given text,
+      the typed ``judge`` decides instead.
 
-    All three judges always exist, so every saved program version loads into any detector.
+    All judges always exist, so every saved program version loads into any detector.
 
     Example:
         >>> ViolationDetector()(turns=dialogue, principles=principles).verdicts     # doctest: +SKIP
@@ -41,6 +49,8 @@ class ViolationDetector(dspy.Module):
         self.probe = ProbeJudge(self.settings)
         self.self_tag = VotingJudge("self_tag", self.settings)
         self.combined = FeatureJudge(self.settings)
+        self.contrast = ContrastJudge(self.settings)
+        self._fell_back = False
 
     def active_judge(self) -> dspy.Module:
         """The judge module the current strategy uses (what an optimizer compiles)."""
@@ -55,7 +65,14 @@ class ViolationDetector(dspy.Module):
 
     def judge_reply(self, principle: Principle, context: list[Turn], reply: str) -> tuple[bool, str, float | None]:
         """Does ``reply``, said after ``context``, break ``principle``? Returns (violated, explanation, P(yes))."""
-        out = self.active_judge()(principle=principle, context=context, reply=reply)
+        try:
+            out = self.active_judge()(principle=principle, context=context, reply=reply)
+        except ScoringUnsupported:
+            if not self._fell_back:
+                log.warning("the contrast detector needs a model that scores given text; this one cannot, so the "
+                            "typed judge_reply call decides instead")
+                self._fell_back = True
+            out = self.judge(principle=principle, context=context, reply=reply)
         return bool(out.violated), out.explanation, out.p_violation
 
     def forward(self, turns: list[Turn], principles: list[Principle]) -> dspy.Prediction:

@@ -35,10 +35,12 @@ class DetectorSettings(Parameter):
     ``strategy``: ``probe`` (lettered question, P(yes) against ``threshold``), ``features`` (several lettered
     questions whose probabilities a per-category logistic model combines: ``features`` and ``weights``),
     ``predict`` (a typed bool output, voted over ``samples``) or ``inline`` (the assistant tags its own reply,
-    as in the paper).
+    as in the paper) or ``contrast`` (the reply's log-likelihood under a follow-the-rule and a break-the-rule
+    system prompt, ``framings`` from ``signatures/contrast_judge.yaml`` or the program's own ``instructions``,
+    ``aggregate``-d over tokens, P = sigmoid(ratio) against ``threshold``).
     """
 
-    strategy: Literal["probe", "features", "predict", "inline"] = "probe"
+    strategy: Literal["probe", "features", "predict", "inline", "contrast"] = "probe"
     context: Literal["none", "last_user", "all"] = "last_user"
     question: Literal["check", "rule"] = "check"
     yes_letter: Literal["A", "B"] = "B"
@@ -48,6 +50,9 @@ class DetectorSettings(Parameter):
     temperature: float = 0.0
     features: list[str] = field(default_factory=lambda: ["options", "options_swapped", "refuse"])
     weights: dict[str, list[float]] = field(default_factory=dict)
+    framings: list[str] = field(default_factory=lambda: ["careful"])
+    aggregate: Literal["sum", "mean"] = "sum"
+    instructions: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def dump_state(self, json_mode: bool = True) -> dict[str, Any]:
         return asdict(self)

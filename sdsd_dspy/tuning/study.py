@@ -31,11 +31,20 @@ DEFAULT_SPACE: dict[str, list[Any]] = {
 }
 
 
+def settings_of(params: dict[str, Any]) -> dict[str, Any]:
+    """Trial params as DetectorSettings fields: ``framings`` is searched as one string, ``careful+rule``."""
+    state = {k: v for k, v in params.items() if k not in ("n_demos", "demo_seed")}
+    if isinstance(state.get("framings"), str):
+        state["framings"] = state["framings"].split("+")
+    return state
+
+
 def trial_judge(base: DetectorSettings, params: dict[str, Any], trainset: list[dspy.Example]) -> dspy.Module:
     settings = copy.deepcopy(base)
-    settings.load_state({k: v for k, v in params.items() if k not in ("n_demos", "demo_seed")})
+    settings.load_state(settings_of(params))
     judge = ViolationDetector(turns="final", settings=settings).active_judge()
-    predictor_of(judge).demos = labeled_demos(judge, trainset, params.get("n_demos", 0), params.get("demo_seed", 0))
+    if params.get("n_demos"):  # the contrast judge has no prompt to put demos in; its space has no n_demos
+        predictor_of(judge).demos = labeled_demos(judge, trainset, params["n_demos"], params.get("demo_seed", 0))
     return judge
 
 
@@ -47,14 +56,15 @@ def run_study(name: str, storage_dir: Path, base: DetectorSettings, space: dict[
     storage = f"sqlite:///{storage_dir / (name + '.db')}"
     study = optuna.create_study(study_name=name, storage=storage, direction="maximize", load_if_exists=True,
                                 sampler=optuna.samplers.TPESampler(seed=seed))
-    space = {**DEFAULT_SPACE, **space}
+    # the probe's framing space by default; a recipe that searches another strategy gives its whole space
+    space = dict(space) if "probe" not in space.get("strategy", ["probe"]) else {**DEFAULT_SPACE, **space}
     labels = [bool(e.violation) for e in devset]
 
     def objective(trial: optuna.Trial) -> float:
         params = {key: trial.suggest_categorical(key, choices) for key, choices in space.items()}
         judge = trial_judge(base, params, trainset)
         scores = judge_scores(judge, devset, lm)
-        if params.get("strategy", base.strategy) in ("probe", "features"):
+        if params.get("strategy", base.strategy) in ("probe", "features", "contrast"):
             accuracy = cross_validated_accuracy(labels, scores)
         else:
             accuracy = sum((s > 0.5) == y for s, y in zip(scores, labels, strict=True)) / len(labels)
