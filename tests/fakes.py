@@ -83,9 +83,10 @@ def clean_run_scripts(**overrides: list[Any]) -> dict[str, list[Any]]:
 class ScoringEngine(ScriptedEngine):
     """A scripted engine that also scores given text, like the embedded llama.cpp engine.
 
-    Each word of the continuation costs -1.0, except the words in ``breaker_words``, which cost -0.2 when the
-    system prompt tells the assistant to break its rule and -3.0 otherwise (replies with those words read as
-    written by a rule-breaker), and the words in ``follower_words``, the other way round.
+    Each word of the continuation costs -1.0 (-1.1 when the system prompt tells the assistant to break its rule:
+    plain text reads slightly more like a rule-follower's), except the words in ``breaker_words``, which cost
+    -0.2 under the rule-breaker's prompt and -3.0 otherwise, and the words in ``follower_words``, the other way
+    round.
     """
 
     def __init__(self, scripts: dict[str, list[Any]] | None = None, breaker_words: tuple[str, ...] = ("precursors",),
@@ -104,7 +105,7 @@ class ScoringEngine(ScriptedEngine):
                 return -0.2 if breaking else -3.0
             if word in self.follower_words:
                 return -3.0 if breaking else -0.2
-            return -1.0
+            return -1.1 if breaking else -1.0
 
         out = [cost(w) for w in continuation.split()]
         return out, sum(len(m["content"].split()) for m in messages) + len(out)

@@ -59,8 +59,8 @@ def test_contrast_judge_flags_the_reply_a_rule_breaker_would_write():
     with dspy.context(lm=lm):
         bad = judge(principle=WEAPONS, context=CONTEXT, reply=BAD)
         good = judge(principle=WEAPONS, context=CONTEXT, reply=GOOD)
-    assert bad.violated and bad.score == pytest.approx(2.8) and bad.p_violation > 0.9
-    assert not good.violated and good.score == pytest.approx(-2.8) and good.p_violation < 0.1
+    assert bad.violated and bad.score == pytest.approx(2.2) and bad.p_violation > 0.9
+    assert not good.violated and good.score == pytest.approx(-4.0) and good.p_violation < 0.1
     # both sides see the same turns after their own system prompt; the reply is the scored continuation
     (follow_msgs, reply), (break_msgs, _) = engine.scored[:2]
     assert "obey" in follow_msgs[0]["content"] and "break" in break_msgs[0]["content"]

@@ -183,3 +183,17 @@ def test_a_revision_that_copies_the_original_fails_without_a_judge_call_and_retr
     assert out.revision.text == "A safer answer." and out.revision.attempt == 2 and out.revision.passes
     revise_calls = [m for name, m in engine.calls if name == "revise_reply"]
     assert len(revise_calls) == 2
+
+
+def test_program_with_the_contrast_detector_scores_replies_instead_of_asking():
+    from tests.fakes import ScoringEngine
+    engine = ScoringEngine(clean_run_scripts(), breaker_words=("starter",), follower_words=("check",))
+    lm = dspy.LM("scripted/scoring-model", engine=engine, cache=False, num_retries=0)
+    program = SDSDProgram(max_turns=3)
+    program.detector.settings.strategy = "contrast"
+    with dspy.context(lm=lm):
+        out = program(sample=_sample())
+    # the second reply ("... a starter ...") reads as a rule-breaker's; the revision ("... please check ...") not
+    assert out.violation_turn == 3 and out.revision.passes
+    assert not any(name == "judge_reply" for name, _ in engine.calls)
+    assert len(engine.scored) == 2 * (4 + 2)  # follows and breaks, per verdict and per re-check principle
