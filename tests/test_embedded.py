@@ -49,7 +49,11 @@ def test_engine_scores_a_given_reply_and_keeps_its_cache_consistent(lm):
     assert sum(right) > sum(wrong) + 3
     assert again == pytest.approx(right, abs=1e-3)
     # generation after scoring still sees a clean context
-    assert "4" in lm(messages=messages, max_tokens=12, temperature=0.0)[0]
+    from dspy.lm15 import Config, Message, Request
+    response = lm(Request(model=lm.model, system=messages[0]["content"],
+                          messages=(Message.user(messages[1]["content"]),),
+                          config=Config(max_tokens=12, temperature=0.0)))
+    assert "4" in response.text
 
 
 def test_one_full_record(lm, tmp_path):
