@@ -14,6 +14,18 @@ from pathlib import Path
 from typing import Any
 
 
+def seconds_cell(report: dict[str, Any]) -> float | str | None:
+    """Seconds per example, flagged when DSPy's cache answered some calls (those cost no time)."""
+    cached = report.get("cached_calls") or 0
+    calls = sum(row.get("calls", 0) for row in report.get("rows") or [])
+    seconds = report.get("seconds_per_example")
+    if not cached:
+        return seconds
+    if not calls or cached >= calls or seconds is None:
+        return "cached"
+    return f"{seconds:.3f} ({cached} of {calls} calls cached)"
+
+
 def collect(programs: Path) -> list[dict[str, Any]]:
     rows = []
     for path in sorted(programs.glob("*/evals/*.json")):
@@ -27,7 +39,7 @@ def collect(programs: Path) -> list[dict[str, Any]]:
             "file": Path(r.get("labeled_file", path.stem)).name, "model": (r.get("model") or {}).get("id", "?"),
             "n": r["n"], "accuracy": r["accuracy"], "precision": r["precision"], "recall": r["recall"],
             "f1": r["f1"], "auc": r.get("auc"),
-            "seconds": "cached" if r.get("cached_calls") else r.get("seconds_per_example"),
+            "seconds": seconds_cell(r),
             "command": r.get("command", ""),
         })
     return rows
