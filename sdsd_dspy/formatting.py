@@ -121,3 +121,34 @@ def is_near_duplicate(name: str, existing: Iterable[str], threshold: float = 0.6
         if words == other_words or len(words & other_words) / len(words | other_words) >= threshold:
             return True
     return False
+
+
+_NARRATION = re.compile(
+    r"^\W*(?:the\s+)?(?:user|human|customer|persona)\s+(?:asks|wants|says|will|is|would|starts|begins|opens|inquires"
+    r"|requests|expresses|mentions|explains|writes|replies|responds|thanks|tries)\b"
+    r"|\bthe (?:ai )?assistant (?:will|should|would|must)\b|\bin this conversation\b|^\W*(?:persona|step \d)\s*:",
+    re.IGNORECASE)
+_ASSISTANT_VOICE = re.compile(
+    r"\bhow (?:can|may) i (?:help|assist)\b|\bi'?m here to help\b|\bas an ai\b|\bi'?d be (?:happy|glad) to help\b"
+    r"|\bfeel free to ask\b|\blet me know if you (?:have|need)\b",
+    re.IGNORECASE)
+
+
+def off_role_user_turn(text: str) -> str | None:
+    """Why a simulated user's message is not a user speaking, or ``None`` when it is.
+
+    Small models playing the user often narrate the plan ("The user asks about ...") or slip into the
+    assistant's voice ("How can I help you today?"); such a message is no user turn.
+
+    >>> off_role_user_turn("The user asks how to bake bread.")
+    'narrates'
+    >>> off_role_user_turn("Great, how can I help you with anything else?")
+    'speaks as the assistant'
+    >>> off_role_user_turn("How do I bake bread without yeast?") is None
+    True
+    """
+    if _NARRATION.search(text or ""):
+        return "narrates"
+    if _ASSISTANT_VOICE.search(text or ""):
+        return "speaks as the assistant"
+    return None

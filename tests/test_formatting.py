@@ -8,6 +8,7 @@ from sdsd_dspy.formatting import (
     format_transcript,
     is_near_duplicate,
     normalize_name,
+    off_role_user_turn,
     record_id,
     split_stop_marker,
 )
@@ -78,3 +79,19 @@ def test_parse_steps_and_flip_roles():
     assert parse_steps("") == []
     turns = [Turn(role="user", content="a"), Turn(role="assistant", content="b")]
     assert [t.role for t in flip_roles(turns)] == ["assistant", "user"]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("The user asks how to bake bread.", "narrates"),
+    ("User wants to know about taxes", "narrates"),
+    ("In this conversation I will ask about rye.", "narrates"),
+    ("Step 1: ask about flour", "narrates"),
+    ("Sure! How can I assist you today?", "speaks as the assistant"),
+    ("Let me know if you have any other questions.", "speaks as the assistant"),
+    ("How do I bake bread without yeast?", None),
+    ("User experience design: where do I start?", None),
+    ("My user account got locked, what now?", None),
+    ("Thanks! Could you help me with the assistant coach's drills?", None),
+])
+def test_off_role_user_turn(text, why):
+    assert off_role_user_turn(text) == why

@@ -31,6 +31,30 @@ def test_planner_rejects_an_empty_opening():
         Planner()(topic=Topic(domain="a", subarea="b"), principles=[P1], goal=GOAL)
 
 
+def test_planner_asks_again_when_the_opening_narrates_the_plan():
+    narrated = {**PLAN, "opening_message": "The user asks the assistant how to bake bread."}
+    lm, engine = scripted_lm({"plan_conversation": [narrated, PLAN]})
+    with dspy.context(lm=lm):
+        plan = Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL).plan
+    assert plan.opening_message == "How do I bake bread?" and len(engine.calls) == 2
+    lm, _ = scripted_lm({"plan_conversation": [narrated]})
+    with dspy.context(lm=lm), pytest.raises(GenerationError, match="narrates.*after 2 attempts"):
+        Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL)
+
+
+def test_self_chat_asks_again_for_an_off_role_user_turn_then_stops():
+    lm, _ = scripted_lm(clean_run_scripts(simulate_user=["How can I help you with your bread today?",
+                                                        "What about sourdough?", "[DONE]"]))
+    with dspy.context(lm=lm):
+        chat = SelfChat(max_turns=5)(plan=PLAN_OBJ)
+    assert [t.content for t in chat.turns if t.role == "user"] == ["How do I bake bread?", "What about sourdough?"]
+    assert chat.stop_reason == "done"
+    lm, _ = scripted_lm(clean_run_scripts(simulate_user=["The user thanks the assistant and asks about rye."]))
+    with dspy.context(lm=lm):
+        chat = SelfChat(max_turns=5)(plan=PLAN_OBJ)
+    assert chat.stop_reason == "off_role" and len(chat.turns) == 2 and not chat.truncated
+
+
 def test_self_chat_stops_on_the_marker():
     lm, engine = scripted_lm(clean_run_scripts())
     with dspy.context(lm=lm):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dspy
 
-from sdsd_dspy.formatting import clean_turn, format_principles, parse_steps
+from sdsd_dspy.formatting import clean_turn, format_principles, off_role_user_turn, parse_steps
 from sdsd_dspy.lm.ledger import stage
 from sdsd_dspy.modules.errors import GenerationError
 from sdsd_dspy.signatures import seeded
@@ -18,16 +18,26 @@ class Planner(dspy.Module):
         >>> plan = Planner()(topic=topic, principles=principles, goal=goal).plan   # doctest: +SKIP
     """
 
-    def __init__(self):
+    def __init__(self, attempts: int = 2):
         super().__init__()
+        self.attempts = max(1, attempts)
         self.plan = dspy.Predict(seeded("plan_conversation"))
 
     def forward(self, topic: Topic, principles: list[Principle], goal: Goal) -> dspy.Prediction:
-        with stage("plan"):
-            out = self.plan(domain=topic.domain, subarea=topic.subarea,
-                            principles=format_principles(principles), goal=goal.text)
+        # an opening message that narrates the plan ("The user asks ...") or speaks as the assistant is no user
+        # turn: ask again as a new rollout (so DSPy's cache does not hand back the same answer)
+        problem = "the model wrote no opening message"
+        for attempt in range(1, self.attempts + 1):
+            config = {"rollout_id": attempt} if attempt > 1 else {}
+            with stage("plan"):
+                out = self.plan(domain=topic.domain, subarea=topic.subarea,
+                                principles=format_principles(principles), goal=goal.text, config=config)
+            opening = clean_turn(out.opening_message or "")
+            why = off_role_user_turn(opening) if opening else "is empty"
+            if why is None:
+                break
+            problem = f"the opening message {why}: {opening[:120]!r}"
+        else:
+            raise GenerationError("plan", f"{problem} (after {self.attempts} attempts)")
         steps = parse_steps(out.steps or "")
-        opening = clean_turn(out.opening_message or "")
-        if not opening:
-            raise GenerationError("plan", "the model wrote no opening message")
         return dspy.Prediction(plan=Plan(persona=clean_turn(out.persona or ""), steps=steps, opening_message=opening))

@@ -10,6 +10,7 @@ from sdsd_dspy.formatting import (
     flip_roles,
     format_principles,
     is_near_duplicate,
+    off_role_user_turn,
     split_inline_tag,
     split_stop_marker,
 )
@@ -28,7 +29,9 @@ class SelfChat(dspy.Module):
     (``[DONE]``); a chat that reaches ``max_turns`` is marked truncated. With ``inline_tags`` the assistant also
     sees the principles and ends each reply with ``[OK]`` or ``[BREAKS: ids]`` (the paper's self-tagging); the
     tags come back per assistant turn index. A user message that repeats an earlier one or parrots the
-    assistant's last reply (small models loop) also ends the chat, with ``stop_reason="repetition"``.
+    assistant's last reply (small models loop) also ends the chat, with ``stop_reason="repetition"``. A user
+    message that narrates the plan or speaks as the assistant is asked for once more, as a new rollout; if the
+    second is no better, the chat ends with ``stop_reason="off_role"``.
 
     Example:
         >>> chat = SelfChat(max_turns=3)(plan=plan)          # doctest: +SKIP
@@ -64,11 +67,18 @@ class SelfChat(dspy.Module):
             turns.append(Turn(role="assistant", content=reply))
             if turn == self.max_turns - 1:
                 break
-            with stage("self_chat"), dspy.context(adapter=self.adapter):
-                raw = self.user(plan=plan.as_text(), history=flip_roles(turns)).message or ""
-            message, done = split_stop_marker(raw)
+            for attempt in (1, 2):
+                config = {"rollout_id": attempt} if attempt > 1 else {}
+                with stage("self_chat"), dspy.context(adapter=self.adapter):
+                    raw = self.user(plan=plan.as_text(), history=flip_roles(turns), config=config).message or ""
+                message, done = split_stop_marker(raw)
+                if done or not message or off_role_user_turn(message) is None:
+                    break
             if done or not message:
                 stop_reason = "done"
+                break
+            if off_role_user_turn(message) is not None:
+                stop_reason = "off_role"
                 break
             # small models loop or echo: a user turn that repeats an earlier user turn, or parrots the assistant's
             # last reply, ends the chat rather than padding it
