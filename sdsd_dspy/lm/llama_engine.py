@@ -7,6 +7,7 @@ serialized by a lock: concurrency on one CPU model buys nothing anyway, while a 
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from pathlib import Path
@@ -122,6 +123,8 @@ class LlamaCppEngine:
             threads = self.n_threads or os.cpu_count() or 1
             self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=threads,
                                 n_threads_batch=threads, seed=self.seed, logits_all=False, verbose=False)
+            # free the model before interpreter teardown, where llama-cpp-python's __del__ fails noisily
+            atexit.register(self.close)
         return self._llama
 
     def complete(self, request: Any) -> Response:
