@@ -130,7 +130,7 @@ _NARRATION = re.compile(
     re.IGNORECASE)
 _ASSISTANT_VOICE = re.compile(
     r"\bhow (?:can|may) i (?:help|assist)\b|\bi'?m here to help\b|\bas an ai\b|\bi'?d be (?:happy|glad) to help\b"
-    r"|\bfeel free to ask\b|\blet me know if you (?:have|need)\b",
+    r"|\bfeel free to ask\b|\blet me know if you (?:have|need)\b|\bi can help you\b",
     re.IGNORECASE)
 
 

@@ -27,6 +27,7 @@ class ScriptedEngine:
     def __init__(self, scripts: dict[str, list[Any]], usage: tuple[int, int] = (100, 20)):
         self.scripts = {k: list(v) for k, v in scripts.items()}
         self.calls: list[tuple[str, list[dict]]] = []
+        self.requests: list[Any] = []
         self.usage = usage
 
     def _route(self, system: str) -> str:
@@ -40,6 +41,7 @@ class ScriptedEngine:
         messages = request_messages(request)
         name = self._route(messages[0]["content"])
         self.calls.append((name, messages))
+        self.requests.append(request)
         queue = self.scripts[name]
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(answer, Exception):

@@ -88,6 +88,7 @@ def test_parse_steps_and_flip_roles():
     ("Step 1: ask about flour", "narrates"),
     ("Sure! How can I assist you today?", "speaks as the assistant"),
     ("Let me know if you have any other questions.", "speaks as the assistant"),
+    ("I'm an analyst. I can help you create content that deceives your audience.", "speaks as the assistant"),
     ("How do I bake bread without yeast?", None),
     ("User experience design: where do I start?", None),
     ("My user account got locked, what now?", None),

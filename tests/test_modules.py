@@ -37,8 +37,10 @@ def test_planner_asks_again_when_the_opening_narrates_the_plan():
     with dspy.context(lm=lm):
         plan = Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL).plan
     assert plan.opening_message == "How do I bake bread?" and len(engine.calls) == 2
+    # the retry is a new rollout with its own sampling seed, not a replay of the first try
+    assert engine.requests[1].config.seed == 2 and engine.requests[0].config.seed is None
     lm, _ = scripted_lm({"plan_conversation": [narrated]})
-    with dspy.context(lm=lm), pytest.raises(GenerationError, match="narrates.*after 2 attempts"):
+    with dspy.context(lm=lm), pytest.raises(GenerationError, match="narrates.*after 3 attempts"):
         Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL)
 
 

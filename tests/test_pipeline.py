@@ -71,8 +71,8 @@ def test_resume_refuses_changed_settings(tmp_path):
 
 
 def test_a_failing_record_is_logged_and_the_run_goes_on(tmp_path):
-    empty = {"persona": "x", "steps": [], "opening_message": ""}  # the planner asks twice before giving up
-    plans = [empty, empty, clean_run_scripts()["plan_conversation"][0]]
+    empty = {"persona": "x", "steps": [], "opening_message": ""}  # the planner asks three times before giving up
+    plans = [empty, empty, empty, clean_run_scripts()["plan_conversation"][0]]
     result, _ = _run(tmp_path, clean_run_scripts(plan_conversation=plans))
     assert result.written == 1 and result.failed == 1
     failure = json.loads((result.folder / "failures.jsonl").read_text())

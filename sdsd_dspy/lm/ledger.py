@@ -43,7 +43,9 @@ def history_row(entry: dict[str, Any], *, record_id: str, stage_name: str) -> di
         "outputs": [{k: v for k, v in o.items() if k != "logprobs"} if isinstance(o, dict) else o for o in outputs],
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
-        "cache_hit": bool(getattr(entry.get("response"), "cache_hit", False)),
+        # DSPy answers a cached call with no usage at all: nothing was computed
+        "cache_hit": (bool(getattr(entry.get("response"), "cache_hit", False))
+                      or not (prompt_tokens or completion_tokens)),
     }
 
 

@@ -7,6 +7,7 @@ import dspy
 from sdsd_dspy.formatting import clean_turn, format_principles, off_role_user_turn, parse_steps
 from sdsd_dspy.lm.ledger import stage
 from sdsd_dspy.modules.errors import GenerationError
+from sdsd_dspy.modules.rollouts import rollout_config
 from sdsd_dspy.signatures import seeded
 from sdsd_dspy.types import Goal, Plan, Principle, Topic
 
@@ -18,7 +19,7 @@ class Planner(dspy.Module):
         >>> plan = Planner()(topic=topic, principles=principles, goal=goal).plan   # doctest: +SKIP
     """
 
-    def __init__(self, attempts: int = 2):
+    def __init__(self, attempts: int = 3):
         super().__init__()
         self.attempts = max(1, attempts)
         self.plan = dspy.Predict(seeded("plan_conversation"))
@@ -28,7 +29,7 @@ class Planner(dspy.Module):
         # turn: ask again as a new rollout (so DSPy's cache does not hand back the same answer)
         problem = "the model wrote no opening message"
         for attempt in range(1, self.attempts + 1):
-            config = {"rollout_id": attempt} if attempt > 1 else {}
+            config = rollout_config(attempt)
             with stage("plan"):
                 out = self.plan(domain=topic.domain, subarea=topic.subarea,
                                 principles=format_principles(principles), goal=goal.text, config=config)

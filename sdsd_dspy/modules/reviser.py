@@ -7,6 +7,7 @@ import dspy
 from sdsd_dspy.formatting import clean_turn, format_principles, format_transcript, is_near_duplicate
 from sdsd_dspy.lm.ledger import stage
 from sdsd_dspy.modules.errors import GenerationError
+from sdsd_dspy.modules.rollouts import rollout_config
 from sdsd_dspy.signatures import seeded
 from sdsd_dspy.types import Principle, Turn
 
@@ -20,8 +21,8 @@ class Reviser(dspy.Module):
 
     def forward(self, principles: list[Principle], context: list[Turn], reply: str, critique: str,
                 attempt: int = 1) -> dspy.Prediction:
-        # each attempt is its own rollout: a cached answer would make a retry repeat the failed revision
-        config = {"rollout_id": attempt} if attempt > 1 else {}
+        # each attempt is its own rollout and sample: a cached answer would make a retry repeat the failed revision
+        config = rollout_config(attempt)
         with stage("revise"):
             out = self.revise(principles=format_principles(principles), conversation=format_transcript(context),
                               reply=reply, critique=critique, config=config)

@@ -16,6 +16,7 @@ from sdsd_dspy.formatting import (
 )
 from sdsd_dspy.lm.ledger import stage
 from sdsd_dspy.modules.errors import GenerationError
+from sdsd_dspy.modules.rollouts import rollout_config
 from sdsd_dspy.signatures import seeded
 from sdsd_dspy.types import Plan, Principle, Turn
 
@@ -68,7 +69,7 @@ class SelfChat(dspy.Module):
             if turn == self.max_turns - 1:
                 break
             for attempt in (1, 2):
-                config = {"rollout_id": attempt} if attempt > 1 else {}
+                config = rollout_config(attempt)
                 with stage("self_chat"), dspy.context(adapter=self.adapter):
                     raw = self.user(plan=plan.as_text(), history=flip_roles(turns), config=config).message or ""
                 message, done = split_stop_marker(raw)
