@@ -78,3 +78,23 @@ class ChatTurnAdapter(dspy.Adapter):
     def parse(self, signature: type[dspy.Signature], completion: str) -> dict[str, Any]:
         (output,) = signature.output_fields
         return {output: (completion or "").strip()}
+
+class UserTranscriptAdapter(ChatTurnAdapter):
+    """For the user simulator: the dialogue as one labeled transcript in a single user message.
+
+    Given the dialogue as chat turns with the roles flipped (its own lines as ``assistant``), a 1.5B model mostly
+    echoes the assistant's last reply word for word; asked to continue a labeled transcript ("User (you): …",
+    "AI assistant: …") it writes a user's next message. ``history`` keeps the dialogue's real roles.
+    """
+
+    closing = "Write your next message as the user, and nothing else."
+
+    def format(self, signature: type[dspy.Signature], demos: list[dict[str, Any]],
+               inputs: dict[str, Any]) -> list[dict[str, Any]]:
+        system = super().format(signature, demos, {**inputs, "history": []})
+        lines = []
+        for turn in inputs.get("history") or []:
+            role, content = (turn.role, turn.content) if hasattr(turn, "role") else (turn["role"], turn["content"])
+            lines.append(f"{'User (you)' if role == 'user' else 'AI assistant'}: {content}")
+        transcript = "The conversation so far:\n\n" + "\n\n".join(lines) + "\n\n" + self.closing
+        return [*system, {"role": "user", "content": transcript}]

@@ -93,11 +93,6 @@ def split_inline_tag(text: str, known_ids: Iterable[str]) -> tuple[str, list[str
     return text[: match.start()].rstrip(), broken
 
 
-def flip_roles(turns: Sequence[Turn]) -> list[Turn]:
-    """The dialogue from the simulated user's side: its messages become ``assistant`` turns and vice versa."""
-    return [Turn(role="assistant" if t.role == "user" else "user", content=t.content) for t in turns]
-
-
 def assistant_indices(turns: Sequence[Turn]) -> list[int]:
     return [i for i, t in enumerate(turns) if t.role == "assistant"]
 

@@ -48,12 +48,12 @@ class PlanConversation(dspy.Signature):
 class SimulateUser(dspy.Signature):
     """Write the user's next message, following the plan (seed: simulate_user.md).
 
-    ``history`` is from the simulator's side: its own past messages are ``assistant`` turns and the assistant's
-    replies are ``user`` turns, so the model simply continues a chat (see :class:`~sdsd_dspy.adapters.ChatTurnAdapter`).
+    ``history`` is the chat so far with its real roles; :class:`~sdsd_dspy.adapters.UserTranscriptAdapter` shows
+    it to the simulator as a labeled transcript whose ``user`` lines are its own.
     """
 
     plan: str = dspy.InputField(desc="the user's persona and plan")
-    history: list[Turn] = dspy.InputField(desc="the chat so far, from the simulated user's side")
+    history: list[Turn] = dspy.InputField(desc="the chat so far")
     message: str = dspy.OutputField(desc="the user's next message, or [DONE]")
 
 

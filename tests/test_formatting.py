@@ -73,12 +73,10 @@ def test_split_inline_tag():
     assert split_inline_tag("x [BREAK: Honesty.No_Fabrication, made.up]", ids) == ("x", ["honesty.no_fabrication"])
 
 
-def test_parse_steps_and_flip_roles():
-    from sdsd_dspy.formatting import flip_roles, parse_steps
+def test_parse_steps():
+    from sdsd_dspy.formatting import parse_steps
     assert parse_steps("1. **Ask** X\n\n2) Push Y\n- Thank") == ["Ask X", "Push Y", "Thank"]
     assert parse_steps("") == []
-    turns = [Turn(role="user", content="a"), Turn(role="assistant", content="b")]
-    assert [t.role for t in flip_roles(turns)] == ["assistant", "user"]
 
 
 @pytest.mark.parametrize("text, why", [

@@ -1,6 +1,7 @@
 import dspy
 import pytest
 
+from sdsd_dspy.adapters import UserTranscriptAdapter
 from sdsd_dspy.modules import Critic, Planner, Reviser, SelfChat, ViolationDetector
 from sdsd_dspy.modules.errors import GenerationError
 from sdsd_dspy.program import SDSDProgram, first_violation
@@ -68,10 +69,12 @@ def test_self_chat_stops_on_the_marker():
     asst_prompts = [m for name, m in engine.calls if name == "assistant_reply"]
     assert "A home baker" in user_prompts[0][0]["content"] and user_prompts[0][0]["role"] == "system"
     assert all("A home baker" not in str(m) for m in asst_prompts)
-    # both roles see real chat turns from their own side
+    # the assistant sees real chat turns; the user simulator a labeled transcript to continue, its lines marked
     assert [m["role"] for m in asst_prompts[1][1:]] == ["user", "assistant", "user"]
-    assert [m["role"] for m in user_prompts[0][1:]] == ["assistant", "user"]
-    assert user_prompts[0][-1]["content"].startswith("Mix flour")
+    assert [m["role"] for m in user_prompts[0][1:]] == ["user"]
+    transcript = user_prompts[0][-1]["content"]
+    assert "User (you): How do I bake bread?" in transcript and "AI assistant: Mix flour" in transcript
+    assert transcript.endswith(UserTranscriptAdapter.closing)
 
 
 def test_self_chat_truncates_at_max_turns():

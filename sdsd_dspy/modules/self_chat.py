@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dspy
 
-from sdsd_dspy.adapters import ChatTurnAdapter
+from sdsd_dspy.adapters import ChatTurnAdapter, UserTranscriptAdapter
 from sdsd_dspy.formatting import (
     clean_turn,
-    flip_roles,
     format_principles,
     is_near_duplicate,
     off_role_user_turn,
@@ -21,18 +20,26 @@ from sdsd_dspy.signatures import seeded
 from sdsd_dspy.types import Plan, Principle, Turn
 
 
+def user_turn_problem(message: str, previous: list[str]) -> str | None:
+    """``repetition`` (a near-copy of an earlier user turn or of the assistant's last reply), ``off_role`` (it
+    narrates or speaks as the assistant) or ``None`` for a usable user turn."""
+    if is_near_duplicate(message, previous, threshold=0.8):
+        return "repetition"
+    return "off_role" if off_role_user_turn(message) else None
+
+
 class SelfChat(dspy.Module):
     """Plan → dialogue. The plan is the user simulator's system context; the assistant sees only the dialogue.
 
-    Both roles see the dialogue as real chat messages from their own side (:class:`ChatTurnAdapter`).
+    The assistant sees the dialogue as real chat messages (:class:`ChatTurnAdapter`); the user simulator sees it
+    as a labeled transcript to continue (:class:`UserTranscriptAdapter`), which keeps a small model from echoing.
 
     ``max_turns`` counts assistant replies. The user simulator ends the chat by writing the stop marker
     (``[DONE]``); a chat that reaches ``max_turns`` is marked truncated. With ``inline_tags`` the assistant also
     sees the principles and ends each reply with ``[OK]`` or ``[BREAKS: ids]`` (the paper's self-tagging); the
     tags come back per assistant turn index. A user message that repeats an earlier one or parrots the
-    assistant's last reply (small models loop) also ends the chat, with ``stop_reason="repetition"``. A user
-    message that narrates the plan or speaks as the assistant is asked for once more, as a new rollout; if the
-    second is no better, the chat ends with ``stop_reason="off_role"``.
+    assistant's last reply, or that narrates the plan or speaks as the assistant, is asked for once more as a new
+    rollout; if the second is no better, the chat ends with ``stop_reason`` ``repetition`` or ``off_role``.
 
     Example:
         >>> chat = SelfChat(max_turns=3)(plan=plan)          # doctest: +SKIP
@@ -50,6 +57,7 @@ class SelfChat(dspy.Module):
         self.user = dspy.Predict(seeded("simulate_user"))
         self.assistant = dspy.Predict(seeded("assistant_reply"))
         self.adapter = ChatTurnAdapter()
+        self.user_adapter = UserTranscriptAdapter()
 
     def forward(self, plan: Plan, principles: list[Principle] | None = None) -> dspy.Prediction:
         turns = [Turn(role="user", content=plan.opening_message)]
@@ -68,24 +76,21 @@ class SelfChat(dspy.Module):
             turns.append(Turn(role="assistant", content=reply))
             if turn == self.max_turns - 1:
                 break
+            # small models drift: a user turn that repeats an earlier one, parrots the assistant's last reply,
+            # narrates the plan or speaks as the assistant is asked for once more, then ends the chat
+            previous = [t.content for t in turns if t.role == "user"] + [turns[-1].content]
             for attempt in (1, 2):
-                config = rollout_config(attempt)
-                with stage("self_chat"), dspy.context(adapter=self.adapter):
-                    raw = self.user(plan=plan.as_text(), history=flip_roles(turns), config=config).message or ""
+                with stage("self_chat"), dspy.context(adapter=self.user_adapter):
+                    raw = self.user(plan=plan.as_text(), history=turns, config=rollout_config(attempt)).message or ""
                 message, done = split_stop_marker(raw)
-                if done or not message or off_role_user_turn(message) is None:
+                problem = None if done or not message else user_turn_problem(message, previous)
+                if problem is None:
                     break
             if done or not message:
                 stop_reason = "done"
                 break
-            if off_role_user_turn(message) is not None:
-                stop_reason = "off_role"
-                break
-            # small models loop or echo: a user turn that repeats an earlier user turn, or parrots the assistant's
-            # last reply, ends the chat rather than padding it
-            previous = [t.content for t in turns if t.role == "user"] + [turns[-1].content]
-            if is_near_duplicate(message, previous, threshold=0.8):
-                stop_reason = "repetition"
+            if problem is not None:
+                stop_reason = problem
                 break
             turns.append(Turn(role="user", content=message))
         return dspy.Prediction(turns=turns, truncated=stop_reason == "max_turns", stop_reason=stop_reason, tags=tags)
