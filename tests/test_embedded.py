@@ -59,7 +59,7 @@ def test_engine_scores_a_given_reply_and_keeps_its_cache_consistent(lm):
 def test_one_full_record(lm, tmp_path):
     from sdsd_dspy.pipeline.config import RunConfig
     from sdsd_dspy.pipeline.runner import generate
-    gen_lm = lm.copy(temperature=0.7, max_tokens=160)
+    gen_lm = lm.copy(temperature=0.7, max_tokens=256)  # what run uses: a shorter limit truncates plans
     config = RunConfig(records=1, out=tmp_path / "run", max_turns=2, principles_per_dialogue=1, max_revisions=1)
     result = generate(config, lm=gen_lm)
     assert result.written == 1, (tmp_path / "run" / "failures.jsonl").read_text()

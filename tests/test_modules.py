@@ -45,6 +45,16 @@ def test_planner_asks_again_when_the_opening_narrates_the_plan():
         Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL)
 
 
+def test_planner_asks_again_for_an_unparseable_plan_then_names_the_problem():
+    lm, engine = scripted_lm({"plan_conversation": ["no fields at all", PLAN]})
+    with dspy.context(lm=lm):
+        plan = Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL).plan
+    assert plan.opening_message == "How do I bake bread?"
+    lm, _ = scripted_lm({"plan_conversation": ["no fields at all"]})
+    with dspy.context(lm=lm), pytest.raises(GenerationError, match="could not be parsed.*after 3 attempts"):
+        Planner()(topic=Topic(domain="Cooking", subarea="Bread"), principles=[P1], goal=GOAL)
+
+
 def test_self_chat_asks_again_for_an_off_role_user_turn_then_stops():
     lm, _ = scripted_lm(clean_run_scripts(simulate_user=["How can I help you with your bread today?",
                                                         "What about sourdough?", "[DONE]"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dspy
+from dspy.utils.exceptions import AdapterParseError
 
 from sdsd_dspy.formatting import clean_turn, format_principles, off_role_user_turn, parse_steps
 from sdsd_dspy.lm.ledger import stage
@@ -25,14 +26,18 @@ class Planner(dspy.Module):
         self.plan = dspy.Predict(seeded("plan_conversation"))
 
     def forward(self, topic: Topic, principles: list[Principle], goal: Goal) -> dspy.Prediction:
-        # an opening message that narrates the plan ("The user asks ...") or speaks as the assistant is no user
-        # turn: ask again as a new rollout (so DSPy's cache does not hand back the same answer)
+        # an unparseable plan, or an opening message that narrates the plan ("The user asks ...") or speaks as
+        # the assistant, is asked for again as a new rollout with its own seed
         problem = "the model wrote no opening message"
         for attempt in range(1, self.attempts + 1):
-            config = rollout_config(attempt)
-            with stage("plan"):
-                out = self.plan(domain=topic.domain, subarea=topic.subarea,
-                                principles=format_principles(principles), goal=goal.text, config=config)
+            try:
+                with stage("plan"):
+                    out = self.plan(domain=topic.domain, subarea=topic.subarea,
+                                    principles=format_principles(principles), goal=goal.text,
+                                    config=rollout_config(attempt))
+            except AdapterParseError as exc:
+                problem = f"the plan could not be parsed ({str(exc).splitlines()[0]})"
+                continue
             opening = clean_turn(out.opening_message or "")
             why = off_role_user_turn(opening) if opening else "is empty"
             if why is None:
