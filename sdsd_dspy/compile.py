@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     from sdsd_dspy.labeled import LabeledFileError, load_labeled
     from sdsd_dspy.lm.embedded import EmbeddedModelError
     from sdsd_dspy.lm.factory import LMConfig, build_lm
+    from sdsd_dspy.modules.judges import THRESHOLD_STRATEGIES
     from sdsd_dspy.paths import artifacts_dir
     from sdsd_dspy.program import SDSDProgram
     from sdsd_dspy.provenance import git_commit, now, package_versions
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in detector.settings.framings:
             detector.settings.instructions.setdefault(name, detector.contrast.framing(name).model_dump())
     dev_scores = None
-    if recipe.calibrate and detector.settings.strategy in ("probe", "features", "contrast"):
+    if recipe.calibrate and detector.settings.strategy in THRESHOLD_STRATEGIES:
         dev_scores = judge_scores(detector.active_judge(), dev, lm)
         threshold, dev_acc = calibrate_threshold([bool(e.violation) for e in dev], dev_scores)
         detector.settings.threshold = threshold

@@ -93,6 +93,15 @@ def split_inline_tag(text: str, known_ids: Iterable[str]) -> tuple[str, list[str
     return text[: match.start()].rstrip(), broken
 
 
+def visible_turns(context: Sequence[Turn], mode: str) -> list[Turn]:
+    """The turns before a judged reply that a judge shows: ``none``, the ``last_user`` message, or ``all``."""
+    if mode == "none":
+        return []
+    if mode == "last_user":
+        return [t for t in context if t.role == "user"][-1:]
+    return list(context)
+
+
 def assistant_indices(turns: Sequence[Turn]) -> list[int]:
     return [i for i, t in enumerate(turns) if t.role == "assistant"]
 

@@ -111,6 +111,7 @@ class LlamaCppEngine:
         self.seed = seed
         self.name = name
         self._llama = None
+        self._formatters = None
         self._lock = threading.Lock()
 
     def _load(self):
@@ -164,7 +165,7 @@ class LlamaCppEngine:
 
         with self._lock:
             llama = self._load()
-            prefix, suffix = self._chat_split(llama, messages, continuation)
+            prefix, suffix = self._chat_split(messages, continuation)
             pre = llama.tokenize(prefix.encode(), add_bos=True, special=True)
             cont = llama.tokenize(suffix.encode(), add_bos=False, special=True)
             if not cont:
@@ -172,10 +173,7 @@ class LlamaCppEngine:
             if len(pre) + len(cont) > llama.n_ctx():
                 raise ValueError(f"{len(pre) + len(cont)} tokens do not fit the context of {llama.n_ctx()}")
             # reuse the cached prefix like generation does, then decode the scored positions with logits on
-            seen = llama.input_ids[: llama.n_tokens].tolist()
-            common = 0
-            while common < min(len(seen), len(pre) - 1) and seen[common] == pre[common]:
-                common += 1
+            common = min(llama.longest_token_prefix(llama.input_ids[: llama.n_tokens].tolist(), pre), len(pre) - 1)
             llama.n_tokens = common
             llama.eval(pre[common:-1])
             chunk, out, n_vocab = [pre[-1], *cont[:-1]], [], llama.n_vocab()
@@ -195,19 +193,26 @@ class LlamaCppEngine:
                 llama.n_tokens += len(part)
             return out, len(pre) + len(cont)
 
-    @staticmethod
-    def _chat_split(llama: Any, messages: list[dict[str, str]], continuation: str) -> tuple[str, str]:
+    def _chat_formatters(self) -> tuple[Any, Any]:
+        """The GGUF's chat template, compiled once: (with the assistant's generation prompt, without)."""
+        if self._formatters is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            llama = self._llama
+            template = llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ValueError("this GGUF has no chat template to score a reply with")
+            eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", errors="replace")
+            bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", errors="replace")
+            self._formatters = tuple(
+                Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=g)
+                for g in (True, False))
+        return self._formatters
+
+    def _chat_split(self, messages: list[dict[str, str]], continuation: str) -> tuple[str, str]:
         """(prompt up to the assistant's turn, the continuation with its end-of-turn marker) in the model's
         own chat template."""
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        template = llama.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise ValueError("this GGUF has no chat template to score a reply with")
-        eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", errors="replace")
-        bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", errors="replace")
-        prompt = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
-        full = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos, add_generation_prompt=False)
+        prompt, full = self._chat_formatters()
         prefix = prompt(messages=messages).prompt
         whole = full(messages=[*messages, {"role": "assistant", "content": continuation}]).prompt
         if not whole.startswith(prefix):

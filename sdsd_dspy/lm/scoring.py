@@ -46,13 +46,6 @@ def continuation_logprobs(messages: list[dict[str, str]], continuation: str, lm:
         "model": lm.model, "messages": [*messages, {"role": "assistant", "content": continuation}],
         "kwargs": {"score_continuation": True}, "outputs": [], "usage": usage, "cost": None,
         "timestamp": started, "uuid": str(uuid.uuid4()), "model_type": "score",
-        "response": _CacheFlag(cached is not None),
+        "response": None,  # a cached score has no usage, which is how the ledger and eval count cache hits
     })
     return logprobs
-
-
-class _CacheFlag:
-    """Stands in for a response object in the history: only ``cache_hit`` is read."""
-
-    def __init__(self, cache_hit: bool):
-        self.cache_hit = cache_hit

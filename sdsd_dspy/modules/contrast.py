@@ -21,6 +21,7 @@ from pathlib import Path
 import dspy
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from sdsd_dspy.formatting import visible_turns
 from sdsd_dspy.lm.scoring import continuation_logprobs
 from sdsd_dspy.paths import signatures_dir
 from sdsd_dspy.types import Principle, Turn
@@ -86,12 +87,7 @@ def fill(template: str, principle: Principle) -> str:
 
 def context_messages(context: list[Turn], mode: str) -> list[dict[str, str]]:
     """The turns before the reply, as chat messages, as much as ``mode`` shows."""
-    if mode == "none":
-        return []
-    if mode == "last_user":
-        users = [t for t in context if t.role == "user"]
-        return [{"role": "user", "content": users[-1].content}] if users else []
-    return [{"role": t.role, "content": t.content} for t in context]
+    return [{"role": t.role, "content": t.content} for t in visible_turns(context, mode)]
 
 
 def contrast_score(follows: list[float], breaks: list[float], aggregate: str) -> float:

@@ -21,11 +21,13 @@ import dspy
 from dspy.predict.parameter import Parameter
 
 from sdsd_dspy.adapters import OptionAdapter
-from sdsd_dspy.formatting import clean_turn, format_transcript
+from sdsd_dspy.formatting import clean_turn, format_transcript, visible_turns
 from sdsd_dspy.signatures import seeded
 from sdsd_dspy.types import Principle, Turn
 
 GENERIC_CHECK = "Does the reply break the rule?"
+# strategies whose P(violation) is a score compared with a calibrated threshold (the others vote)
+THRESHOLD_STRATEGIES = ("probe", "features", "contrast")
 
 
 @dataclass
@@ -75,12 +77,8 @@ class DetectorSettings(Parameter):
 
 def context_text(context: list[Turn], mode: str) -> str:
     """The part of the dialogue before the reply that the probe shows."""
-    if mode == "none" or not context:
-        return "(not shown)"
-    if mode == "last_user":
-        users = [t for t in context if t.role == "user"]
-        return format_transcript(users[-1:]) if users else "(not shown)"
-    return format_transcript(context)
+    shown = visible_turns(context, mode)
+    return format_transcript(shown) if shown else "(not shown)"
 
 
 def option_probability(logprobs: Any, letters: tuple[str, str], yes_letter: str) -> float | None:

@@ -17,7 +17,7 @@ import dspy
 import optuna
 
 from sdsd_dspy.modules.detector import ViolationDetector
-from sdsd_dspy.modules.judges import DetectorSettings
+from sdsd_dspy.modules.judges import THRESHOLD_STRATEGIES, DetectorSettings
 from sdsd_dspy.tuning.calibrate import cross_validated_accuracy, judge_scores
 from sdsd_dspy.tuning.demos import labeled_demos, predictor_of
 
@@ -64,7 +64,7 @@ def run_study(name: str, storage_dir: Path, base: DetectorSettings, space: dict[
         params = {key: trial.suggest_categorical(key, choices) for key, choices in space.items()}
         judge = trial_judge(base, params, trainset)
         scores = judge_scores(judge, devset, lm)
-        if params.get("strategy", base.strategy) in ("probe", "features", "contrast"):
+        if params.get("strategy", base.strategy) in THRESHOLD_STRATEGIES:
             accuracy = cross_validated_accuracy(labels, scores)
         else:
             accuracy = sum((s > 0.5) == y for s, y in zip(scores, labels, strict=True)) / len(labels)
